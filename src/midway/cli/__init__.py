@@ -1,0 +1,1 @@
+"""Command-line interface: one module per verb, errors turned into exit codes in main.py."""

@@ -1,0 +1,43 @@
+"""What every verb shares: global options, loading the config repo, console output."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from midway.config.loader import load_config
+from midway.config.source import ConfigSource, DiskSource, GitSource
+from midway.model import ConfigRepo
+
+
+@dataclass
+class CliContext:
+    config_dir: str = "."
+    verbose: int = 0
+    quiet: bool = False
+    console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+
+    @property
+    def config_path(self) -> Path:
+        return Path(self.config_dir)
+
+    def source(self, rev: str | None = None) -> ConfigSource:
+        """The working tree, or a git revision read straight from objects (no checkout)."""
+        if rev is None:
+            return DiskSource(self.config_path)
+        return GitSource(self.config_path, rev)
+
+    def load(self, rev: str | None = None) -> tuple[ConfigSource, ConfigRepo]:
+        source = self.source(rev)
+        return source, load_config(source)
+
+    @property
+    def interactive(self) -> bool:
+        return sys.stderr.isatty() and not self.quiet
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(message)

@@ -1,0 +1,102 @@
+"""Entry point: parse global options, dispatch to a verb module, map errors to exit codes.
+
+Verb modules are imported only when invoked, so fast commands (check, render) do not pay for
+heavy imports (kubernetes client, pygit2) they never use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from midway.cli.context import CliContext
+from midway.errors import EXIT_ERROR, MidwayError
+
+VERBS: dict[str, tuple[str, str]] = {
+    "render": ("midway.cli.render", "render"),
+    "publish": ("midway.cli.publish", "publish"),
+    "diff": ("midway.cli.diff", "diff"),
+    "check": ("midway.cli.check", "check"),
+    "drift": ("midway.cli.drift", "drift"),
+    "apply": ("midway.cli.apply", "apply"),
+    "sync": ("midway.cli.sync", "sync"),
+    "daemon": ("midway.cli.daemon", "daemon"),
+    "status": ("midway.cli.status", "status"),
+    "hooks": ("midway.cli.hooks", "hooks"),
+    "state": ("midway.cli.state", "state"),
+    "fmt": ("midway.cli.fmt", "fmt"),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name, (module, _) in VERBS.items() if _available(module))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = VERBS.get(cmd_name)
+        if target is None or not _available(target[0]):
+            return None
+        module = importlib.import_module(target[0])
+        command: click.Command = getattr(module, target[1])
+        return command
+
+
+def _available(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_dir",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Config repo directory.",
+)
+@click.option("-v", "--verbose", count=True, help="More detail (tracebacks on errors with -vv).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the result.")
+@click.version_option(package_name="midway")
+@click.pass_context
+def cli(ctx: click.Context, config_dir: str, verbose: int, quiet: bool) -> None:
+    """midway — blueprints + app requests in, a GitOps state repo out, drift kept in check."""
+    ctx.obj = CliContext(config_dir=config_dir, verbose=verbose, quiet=quiet)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    try:
+        return cli.main(args=argv, prog_name="midway", standalone_mode=False)
+    except MidwayError as exc:
+        if _verbosity(argv if argv is not None else sys.argv[1:]) >= 2:
+            traceback.print_exc()
+        click.echo(exc.render(), err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+def _verbosity(args: list[str]) -> int:
+    count = 0
+    for arg in args:
+        if arg == "--verbose":
+            count += 1
+        elif arg.startswith("-") and not arg.startswith("--") and set(arg[1:]) == {"v"}:
+            count += len(arg) - 1
+    return count
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,406 @@
+"""Load and validate a whole config repo into the model, reporting every problem at once."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from midway.config import schemas
+from midway.config.semver import parse_range, parse_version, sort_newest_first
+from midway.config.source import ConfigSource
+from midway.config.validation import did_you_mean, schema_errors
+from midway.config.yamlsource import YamlDocument, parse_yaml
+from midway.errors import MidwayError, MidwayErrors, SourceLocation
+from midway.model import (
+    App,
+    AppEnvironment,
+    ArgoSyncPolicy,
+    Blueprint,
+    BlueprintRequest,
+    Cluster,
+    ConfigRepo,
+    Environment,
+    IgnoreRule,
+    ParamPath,
+    Policy,
+    Settings,
+)
+
+YAML_SUFFIXES = (".yaml", ".yml")
+_BLUEPRINT_DIR = re.compile(r"^blueprints/([a-z0-9]([-a-z0-9]*[a-z0-9])?)(@[^/]+)?/blueprint\.yaml$")
+
+
+def load_config(source: ConfigSource) -> ConfigRepo:
+    errors: list[MidwayError] = []
+    paths = source.paths()
+
+    settings = Settings()
+    if "midway.yaml" in paths:
+        try:
+            settings = _load_settings(source)
+        except MidwayError as exc:
+            errors.append(exc)
+
+    blueprints = _collect(errors, _load_blueprints, source, paths)
+    environments = _collect(errors, _load_environments, source, paths)
+    apps = _collect(errors, _load_apps, source, paths, environments or {})
+    MidwayErrors.raise_if_any(errors)
+    assert blueprints is not None and environments is not None and apps is not None
+    return ConfigRepo(
+        settings=settings,
+        blueprints=blueprints,
+        environments=environments,
+        apps=apps,
+        revision=source.revision,
+    )
+
+
+def _collect(errors: list[MidwayError], fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args, errors)
+    except MidwayError as exc:
+        errors.append(exc)
+        return None
+
+
+def _document(source: ConfigSource, path: str, kind: str) -> YamlDocument:
+    doc = parse_yaml(path, source.read(path))
+    if not isinstance(doc.value, dict):
+        raise MidwayError(
+            f"expected a {kind} object (a mapping), found {type(doc.value).__name__}",
+            doc.where(()),
+        )
+    found_kind = doc.value.get("kind")
+    if found_kind != kind:
+        hint = f"files here must be `kind: {kind}` with `apiVersion: midway.dev/v1`"
+        raise MidwayError(
+            f"expected kind {kind}, found {found_kind!r}", doc.where(("kind",)), hint=hint
+        )
+    problems = schema_errors(schemas.BY_KIND[kind], doc.value, doc.where)
+    MidwayErrors.raise_if_any(problems)
+    return doc
+
+
+def _ignore_rules(doc: YamlDocument, at: ParamPath) -> tuple[IgnoreRule, ...]:
+    node = doc.value
+    for part in at:
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    rules = node.get("ignore", []) if isinstance(node, dict) else []
+    return tuple(
+        IgnoreRule(
+            kind=r.get("kind"),
+            name=r.get("name"),
+            path=r.get("path"),
+            manager=r.get("manager"),
+            when=r.get("when"),
+            reason=r.get("reason"),
+            source=doc.where((*at, "ignore", i)),
+        )
+        for i, r in enumerate(rules)
+    )
+
+
+def _load_settings(source: ConfigSource) -> Settings:
+    doc = _document(source, "midway.yaml", "Settings")
+    spec = doc.value.get("spec") or {}
+    state = spec.get("state") or {}
+    return Settings(
+        state=state.get("path"),
+        state_branch=state.get("branch", "main"),
+        state_repo_url=state.get("repoURL"),
+        kubernetes_version=spec.get("kubernetesVersion", "1.31"),
+        source=doc.where(()),
+    )
+
+
+def _load_blueprints(
+    source: ConfigSource, paths: list[str], errors: list[MidwayError]
+) -> dict[str, tuple[Blueprint, ...]]:
+    found: dict[str, list[Blueprint]] = {}
+    dirs_with_yaml = set()
+    for path in paths:
+        if not path.startswith("blueprints/") or not path.endswith("/blueprint.yaml"):
+            continue
+        match = _BLUEPRINT_DIR.match(path)
+        if not match:
+            errors.append(
+                MidwayError(
+                    "blueprint.yaml must sit directly in blueprints/<name>/ or "
+                    "blueprints/<name>@<major>/",
+                    SourceLocation(path),
+                    hint="blueprint names are lower-case letters, digits and '-'",
+                )
+            )
+            continue
+        dirs_with_yaml.add(posixpath.dirname(path))
+        try:
+            blueprint = _load_blueprint(source, path, match.group(1), paths)
+        except MidwayError as exc:
+            errors.append(exc)
+            continue
+        found.setdefault(blueprint.name, []).append(blueprint)
+    for path in paths:
+        parts = path.split("/")
+        if parts[0] == "blueprints" and len(parts) >= 3 and "/".join(parts[:2]) not in dirs_with_yaml:
+            errors.append(
+                MidwayError(
+                    f"blueprint directory {'/'.join(parts[:2])}/ has no blueprint.yaml",
+                    SourceLocation(path),
+                    hint="add blueprint.yaml (kind: Blueprint) or remove the directory",
+                )
+            )
+            dirs_with_yaml.add("/".join(parts[:2]))
+    result: dict[str, tuple[Blueprint, ...]] = {}
+    for name, versions in sorted(found.items()):
+        by_version: dict[str, Blueprint] = {}
+        for bp in versions:
+            clash = by_version.get(str(bp.version))
+            if clash is not None:
+                errors.append(
+                    MidwayError(
+                        f"blueprint {name} version {bp.version} is defined twice "
+                        f"(also in {clash.directory}/)",
+                        bp.source,
+                        hint="bump the version in one of them",
+                    )
+                )
+            by_version[str(bp.version)] = bp
+        ordered = sort_newest_first(bp.version for bp in by_version.values())
+        result[name] = tuple(by_version[str(v)] for v in ordered)
+    return result
+
+
+def _load_blueprint(source: ConfigSource, path: str, dir_name: str, paths: list[str]) -> Blueprint:
+    doc = _document(source, path, "Blueprint")
+    value = doc.value
+    name = value["metadata"]["name"]
+    directory = posixpath.dirname(path)
+    if name != dir_name:
+        raise MidwayError(
+            f"blueprint name `{name}` does not match its directory {directory}/",
+            doc.where(("metadata", "name")),
+            hint=f"rename the directory to blueprints/{name}/ or set metadata.name: {dir_name}",
+        )
+    spec = value["spec"]
+    version = parse_version(spec["version"])
+    if version is None:
+        raise MidwayError(
+            f"`{spec['version']}` is not a semantic version",
+            doc.where(("spec", "version")),
+            hint="use MAJOR.MINOR.PATCH, e.g. 1.3.0",
+        )
+    parameters = spec["parameters"]
+    try:
+        Draft202012Validator.check_schema(parameters)
+    except SchemaError as exc:
+        where = doc.where(("spec", "parameters", *exc.path))
+        raise MidwayError(
+            f"the parameter schema is not valid JSON Schema: {exc.message}", where
+        ) from None
+    if parameters.get("type", "object") != "object":
+        raise MidwayError(
+            "the parameter schema must describe an object (type: object)",
+            doc.where(("spec", "parameters")),
+        )
+    if f"{directory}/main.jsonnet" not in paths:
+        raise MidwayError(
+            f"blueprint {name} has no main.jsonnet",
+            doc.where(()),
+            hint=f"add {directory}/main.jsonnet: function(app, env, params) -> [objects]",
+        )
+    drift = spec.get("drift") or {}
+    return Blueprint(
+        name=name,
+        version=version,
+        description=spec.get("description", ""),
+        parameters=parameters,
+        directory=directory,
+        ignore=_ignore_rules(doc, ("spec", "drift")),
+        policy_drift=drift.get("policy"),
+        source=doc.where(()),
+    )
+
+
+def _load_environments(
+    source: ConfigSource, paths: list[str], errors: list[MidwayError]
+) -> dict[str, Environment]:
+    envs: dict[str, Environment] = {}
+    for path in paths:
+        if not path.startswith("environments/"):
+            continue
+        if path.count("/") != 1 or not path.endswith(YAML_SUFFIXES):
+            errors.append(
+                MidwayError(
+                    "unexpected file: environments/ holds one <env>.yaml per environment",
+                    SourceLocation(path),
+                    hint="move or remove this file",
+                )
+            )
+            continue
+        try:
+            env = _load_environment(source, path)
+        except MidwayError as exc:
+            errors.append(exc)
+            continue
+        envs[env.name] = env
+    return envs
+
+
+def _load_environment(source: ConfigSource, path: str) -> Environment:
+    doc = _document(source, path, "Environment")
+    value = doc.value
+    name = value["metadata"]["name"]
+    stem = posixpath.basename(path).rsplit(".", 1)[0]
+    if name != stem:
+        raise MidwayError(
+            f"environment `{name}` must live in environments/{name}.yaml",
+            doc.where(("metadata", "name")),
+            hint=f"rename the file or set metadata.name: {stem}",
+        )
+    spec = value["spec"]
+    clusters = []
+    seen: set[str] = set()
+    for index, raw in enumerate(spec["clusters"]):
+        if raw["name"] in seen:
+            raise MidwayError(
+                f"cluster `{raw['name']}` is listed twice",
+                doc.where(("spec", "clusters", index, "name")),
+            )
+        seen.add(raw["name"])
+        clusters.append(
+            Cluster(
+                name=raw["name"],
+                server=raw["server"],
+                kubernetes_version=raw.get("kubernetesVersion", "1.31"),
+                context=raw.get("context"),
+            )
+        )
+    template = spec.get("namespace", "{team}-{app}")
+    unknown = set(re.findall(r"{([^}]*)}", template)) - {"team", "app", "env"}
+    if unknown:
+        raise MidwayError(
+            f"namespace template uses unknown placeholder(s) {sorted(unknown)}",
+            doc.where(("spec", "namespace")),
+            hint="available placeholders: {team}, {app}, {env}",
+        )
+    policy_raw = spec.get("policy") or {}
+    argo = spec.get("argocd") or {}
+    sync = argo.get("syncPolicy") or {}
+    policy = Policy(
+        drift=policy_raw.get("drift", "warn"),
+        prune=policy_raw.get("prune", False),
+        allow_empty_prune=policy_raw.get("allowEmptyPrune", False),
+        argocd=ArgoSyncPolicy(
+            automated=sync.get("automated", True),
+            prune=sync.get("prune", policy_raw.get("prune", False)),
+            self_heal=sync.get("selfHeal", False),
+        ),
+    )
+    return Environment(
+        name=name,
+        order=spec.get("order", 0),
+        clusters=tuple(clusters),
+        namespace_template=template,
+        params=spec.get("params") or {},
+        policy=policy,
+        ignore=_ignore_rules(doc, ("spec", "drift")),
+        state_repo_url=argo.get("repoURL"),
+        state_revision=argo.get("targetRevision"),
+        argocd_mode=argo.get("mode", "applications"),
+        argocd_namespace=argo.get("namespace", "argocd"),
+        argocd_project=argo.get("project", "default"),
+        source=doc.where(()),
+        param_sources=_sub_locations(doc, ("spec", "params")),
+    )
+
+
+def _sub_locations(doc: YamlDocument, at: ParamPath) -> dict[ParamPath, SourceLocation]:
+    n = len(at)
+    return {path[n:]: loc for path, loc in doc.locations.items() if path[:n] == at}
+
+
+def _load_apps(
+    source: ConfigSource,
+    paths: list[str],
+    environments: Mapping[str, Environment],
+    errors: list[MidwayError],
+) -> dict[str, App]:
+    apps: dict[str, App] = {}
+    for path in paths:
+        if not path.startswith("apps/"):
+            continue
+        parts = path.split("/")
+        if len(parts) != 3 or not path.endswith(YAML_SUFFIXES):
+            errors.append(
+                MidwayError(
+                    "unexpected file: apps/ holds apps/<team>/<app>.yaml files only",
+                    SourceLocation(path),
+                    hint="move or remove this file",
+                )
+            )
+            continue
+        try:
+            app = _load_app(source, path, environments)
+        except MidwayError as exc:
+            errors.append(exc)
+            continue
+        apps[app.id] = app
+    return dict(sorted(apps.items()))
+
+
+def _load_app(source: ConfigSource, path: str, environments: Mapping[str, Environment]) -> App:
+    doc = _document(source, path, "App")
+    value = doc.value
+    meta, spec = value["metadata"], value["spec"]
+    _, team_dir, file_name = path.split("/")
+    stem = file_name.rsplit(".", 1)[0]
+    if meta["team"] != team_dir or meta["name"] != stem:
+        raise MidwayError(
+            f"app {meta['team']}/{meta['name']} must live in apps/{meta['team']}/{meta['name']}.yaml",
+            doc.where(("metadata",)),
+            hint="the file path and metadata.team/metadata.name must agree",
+        )
+    ref = spec["blueprint"]
+    name, _, range_text = ref.partition("@")
+    ref_where = doc.where(("spec", "blueprint"))
+    if range_text and parse_range(range_text) is None:
+        raise MidwayError(
+            f"`{range_text}` is not a version range",
+            ref_where,
+            hint="use e.g. ^2 (any 2.x), ~1.4 (1.4.x), 1.4.0 (exact) or >=1.2 <2",
+        )
+    wanted = spec.get("environments")
+    app_envs: dict[str, AppEnvironment] = {}
+    for env_name in wanted if wanted is not None else sorted(environments):
+        env_where = doc.where(("spec", "environments", env_name))
+        if env_name not in environments:
+            raise MidwayError(
+                f"environment `{env_name}` does not exist",
+                env_where,
+                hint=did_you_mean(env_name, sorted(environments))
+                or f"known environments: {', '.join(sorted(environments))}",
+            )
+        entry = (wanted or {}).get(env_name) or {}
+        app_envs[env_name] = AppEnvironment(
+            name=env_name,
+            params=entry.get("params") or {},
+            source=env_where,
+            param_sources=_sub_locations(doc, ("spec", "environments", env_name, "params")),
+        )
+    drift = spec.get("drift") or {}
+    return App(
+        name=meta["name"],
+        team=meta["team"],
+        blueprint=BlueprintRequest(name=name, range=range_text, source=ref_where),
+        params=spec.get("params") or {},
+        environments=app_envs,
+        source=doc.where(()),
+        param_sources=_sub_locations(doc, ("spec", "params")),
+        ignore=_ignore_rules(doc, ("spec", "drift")),
+        policy_drift=drift.get("policy"),
+    )

@@ -1,0 +1,172 @@
+"""Turn JSON Schema violations into errors in the user's terms, at the line that caused them."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from midway.errors import MidwayError, SourceLocation
+from midway.model import JSON, ParamPath
+
+Locator = Callable[[ParamPath], SourceLocation]
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+def describe_path(path: ParamPath, prefix: str = "") -> str:
+    out = prefix
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out = f"{out}.{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _json_type(value: JSON) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return "empty"
+
+
+def _short(value: JSON) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def did_you_mean(word: str, candidates: list[str]) -> str | None:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def schema_errors(
+    schema: Mapping[str, Any],
+    instance: JSON,
+    locate: Locator,
+    prefix: str = "",
+    subject: str = "field",
+) -> list[MidwayError]:
+    """Validate `instance` and return every violation as a located MidwayError."""
+    validator = Draft202012Validator(schema)
+    out: list[MidwayError] = []
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):
+        out.extend(_translate(error, locate, prefix, subject))
+    return out
+
+
+def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
+    # oneOf/anyOf: report the branch that got furthest, not a wall of alternatives.
+    if error.context:
+        best = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.context or [])))
+        yield from _leaf_errors(best)
+    else:
+        yield error
+
+
+def _translate(
+    error: ValidationError, locate: Locator, prefix: str, subject: str
+) -> Iterator[MidwayError]:
+    for leaf in _leaf_errors(error):
+        path: ParamPath = tuple(leaf.absolute_path)
+        where = locate(path)
+        name = describe_path(path, prefix)
+        validator = leaf.validator
+        if validator == "additionalProperties" and isinstance(leaf.instance, dict):
+            known = sorted((leaf.schema.get("properties") or {}).keys())
+            for key in sorted(leaf.instance):
+                if key in known:
+                    continue
+                hint = did_you_mean(key, known) or (
+                    f"known {subject}s here: {', '.join(known)}" if known else None
+                )
+                yield MidwayError(
+                    f"unknown {subject} `{describe_path((*path, key), prefix)}`",
+                    locate((*path, key)),
+                    hint=hint,
+                )
+        elif validator == "required":
+            missing = [k for k in leaf.validator_value if k not in (leaf.instance or {})]
+            for key in missing:
+                yield MidwayError(
+                    f"missing required {subject} `{describe_path((*path, key), prefix)}`",
+                    where,
+                    hint=_describe_property(leaf.schema, key),
+                )
+        elif validator == "type":
+            wanted = leaf.validator_value
+            names = [wanted] if isinstance(wanted, str) else list(wanted)
+            expected = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+            yield MidwayError(
+                f"`{name}` must be {expected}, got {_json_type(leaf.instance)} "
+                f"{_short(leaf.instance)}",
+                where,
+                hint=_describe_schema(leaf.schema),
+            )
+        elif validator == "enum":
+            options = ", ".join(_short(v) for v in leaf.validator_value)
+            hint = None
+            if isinstance(leaf.instance, str):
+                hint = did_you_mean(leaf.instance, [str(v) for v in leaf.validator_value])
+            yield MidwayError(
+                f"`{name}` is {_short(leaf.instance)}; allowed values: {options}", where, hint=hint
+            )
+        else:
+            yield MidwayError(
+                f"`{name}`: {_plain_message(leaf)}", where, hint=_describe_schema(leaf.schema)
+            )
+
+
+def _plain_message(error: ValidationError) -> str:
+    v, limit, value = error.validator, error.validator_value, error.instance
+    if v == "minimum":
+        return f"{_short(value)} is below the minimum {limit}"
+    if v == "maximum":
+        return f"{_short(value)} is above the maximum {limit}"
+    if v == "pattern":
+        return f"{_short(value)} does not match the pattern {limit}"
+    if v == "minLength":
+        return f"{_short(value)} is shorter than {limit} characters"
+    if v == "maxLength":
+        return f"{_short(value)} is longer than {limit} characters"
+    if v == "minItems":
+        return f"needs at least {limit} item(s)"
+    if v == "maxItems":
+        return f"allows at most {limit} item(s)"
+    return error.message
+
+
+def _describe_property(schema: Mapping[str, Any], key: str) -> str | None:
+    prop = (schema.get("properties") or {}).get(key)
+    if isinstance(prop, dict):
+        return _describe_schema(prop)
+    return None
+
+
+def _describe_schema(schema: Mapping[str, Any]) -> str | None:
+    if not isinstance(schema, dict):
+        return None
+    desc = schema.get("description")
+    return f"expected: {desc}" if isinstance(desc, str) and desc else None

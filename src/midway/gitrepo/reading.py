@@ -1,0 +1,141 @@
+"""Read files of a repository at a revision straight from git objects, without a checkout."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+
+from midway.errors import MidwayError, SourceLocation
+
+SYMLINK_MODE = 0o120000
+TREE_MODE = 0o040000
+GITLINK_MODE = 0o160000
+
+
+def open_repository(path: str | Path) -> pygit2.Repository:
+    found = pygit2.discover_repository(str(path))
+    if found is None:
+        raise MidwayError(
+            f"{path} is not inside a git repository",
+            hint="run the command inside the config repo, or pass --config DIR",
+        )
+    return pygit2.Repository(found)
+
+
+def resolve_commit(repo: pygit2.Repository, rev: str) -> pygit2.Commit:
+    try:
+        obj = repo.revparse_single(rev)
+    except (KeyError, ValueError, pygit2.GitError):
+        raise MidwayError(
+            f"revision `{rev}` does not exist in {repo.path.rstrip('/')}",
+            hint="check the branch/commit name; fetch it first if it lives on a remote",
+        ) from None
+    commit = obj.peel(pygit2.Commit)
+    return commit
+
+
+def merge_base(repo_path: str | Path, a: str, b: str) -> str:
+    repo = open_repository(repo_path)
+    ca, cb = resolve_commit(repo, a), resolve_commit(repo, b)
+    base = repo.merge_base(ca.id, cb.id)
+    if base is None:
+        raise MidwayError(
+            f"`{a}` and `{b}` have no common history",
+            hint="compare revisions of the same repository (unrelated histories cannot be diffed)",
+        )
+    return str(base)
+
+
+def default_branch(repo_path: str | Path) -> str | None:
+    """origin/HEAD's target if known, else main/master if present."""
+    repo = open_repository(repo_path)
+    for ref in ("refs/remotes/origin/HEAD",):
+        if ref in repo.references:
+            target = repo.references[ref].target
+            return str(target).removeprefix("refs/remotes/")
+    for name in ("origin/main", "origin/master", "main", "master"):
+        if repo.lookup_branch(name.split("/", 1)[-1], _branch_type(name)) is not None:
+            return name
+    return None
+
+
+def _branch_type(name: str) -> int:
+    return int(pygit2.enums.BranchType.REMOTE if "/" in name else pygit2.enums.BranchType.LOCAL)
+
+
+def workdir_of(repo_path: str | Path) -> Path | None:
+    repo = open_repository(repo_path)
+    return Path(repo.workdir) if repo.workdir else None
+
+
+@dataclass(frozen=True)
+class GitEntry:
+    oid: str
+    mode: int
+
+
+class GitSnapshot:
+    """All blobs under some top-level folders at one commit; content read lazily."""
+
+    def __init__(
+        self, repo_path: str | Path, rev: str, roots: Iterable[str], root_files: Iterable[str]
+    ) -> None:
+        self.repo = open_repository(repo_path)
+        commit = resolve_commit(self.repo, rev)
+        self.revision = str(commit.id)
+        self.commit_time = int(commit.commit_time)
+        self.commit_offset = int(commit.commit_time_offset)
+        self.label = f"{Path(self.repo.path).resolve().parent.name}@{self.revision[:12]}"
+        self.entries: dict[str, GitEntry] = {}
+        tree = commit.tree
+        for root in roots:
+            if root in tree:
+                obj = tree[root]
+                if obj.type == pygit2.enums.ObjectType.TREE:
+                    self._walk(obj, root)
+        for name in root_files:
+            if name in tree:
+                obj = tree[name]
+                if obj.type == pygit2.enums.ObjectType.BLOB:
+                    self.entries[name] = GitEntry(str(obj.id), int(obj.filemode))
+
+    def _walk(self, tree: pygit2.Tree, prefix: str) -> None:
+        for entry in tree:
+            path = f"{prefix}/{entry.name}"
+            mode = int(entry.filemode)
+            if mode == TREE_MODE:
+                self._walk(self.repo[entry.id], path)
+            elif mode != GITLINK_MODE:
+                self.entries[path] = GitEntry(str(entry.id), mode)
+
+    def read(self, path: str) -> bytes:
+        entry = self.entries[path]
+        if entry.mode == SYMLINK_MODE:
+            target = self.symlink_target(path)
+            if target is None:
+                raise MidwayError(
+                    "symbolic link points outside the repository",
+                    SourceLocation(path),
+                    hint="copy the file into the repository instead of linking to it",
+                )
+            return self.read(target)
+        blob = self.repo[pygit2.Oid(hex=entry.oid)]
+        data: bytes = blob.data
+        return data
+
+    def symlink_target(self, path: str, depth: int = 0) -> str | None:
+        """Repo-relative target of a symlink, or None when it leaves the repo or dangles."""
+        entry = self.entries[path]
+        raw = bytes(self.repo[pygit2.Oid(hex=entry.oid)].data).decode("utf-8", "replace")
+        if raw.startswith("/") or depth > 8:
+            return None
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), raw))
+        if target.startswith("../") or target == ".." or target not in self.entries:
+            return None
+        if self.entries[target].mode == SYMLINK_MODE:
+            return self.symlink_target(target, depth + 1)
+        return target

@@ -1,0 +1,250 @@
+"""The data model shared by every stage: plain frozen dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from midway.errors import SourceLocation
+
+API_VERSION = "midway.dev/v1"
+FIELD_MANAGER = "midway"
+
+# Ownership marks put on every rendered object (DESIGN.md §3).
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "midway"
+LABEL_APP = "midway.dev/app"
+LABEL_TEAM = "midway.dev/team"
+LABEL_ENV = "midway.dev/env"
+LABEL_CLUSTER = "midway.dev/cluster"
+ANNOTATION_BLUEPRINT = "midway.dev/blueprint"
+
+JSON = Any  # a JSON-compatible value (dict/list/str/int/float/bool/None)
+ParamPath = tuple[str | int, ...]
+
+DriftMode = Literal["correct", "warn"]
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    """Drift ignore rule. Empty selectors match everything; `path` is a JSON pointer."""
+
+    kind: str | None = None
+    name: str | None = None
+    path: str | None = None
+    manager: str | None = None
+    when: str | None = None  # named condition, e.g. "hpa": only when an HPA targets the object
+    reason: str | None = None
+    source: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
+class ArgoSyncPolicy:
+    automated: bool = True
+    prune: bool = False
+    self_heal: bool = False
+
+
+@dataclass(frozen=True)
+class Policy:
+    drift: DriftMode = "warn"
+    prune: bool = False
+    allow_empty_prune: bool = False
+    argocd: ArgoSyncPolicy = field(default_factory=ArgoSyncPolicy)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    server: str
+    kubernetes_version: str
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    order: int
+    clusters: tuple[Cluster, ...]
+    namespace_template: str
+    params: Mapping[str, JSON]
+    policy: Policy
+    ignore: tuple[IgnoreRule, ...] = ()
+    state_repo_url: str | None = None  # what ArgoCD should pull; None = repo-wide default
+    state_revision: str | None = None
+    argocd_mode: Literal["applications", "applicationset"] = "applications"
+    argocd_namespace: str = "argocd"
+    argocd_project: str = "default"
+    source: SourceLocation = field(default_factory=lambda: SourceLocation("environments"))
+    param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+    prerelease: str = ""
+
+    def __str__(self) -> str:
+        core = f"{self.major}.{self.minor}.{self.patch}"
+        return f"{core}-{self.prerelease}" if self.prerelease else core
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    name: str
+    version: Version
+    description: str
+    parameters: Mapping[str, JSON]  # JSON Schema (draft 2020-12)
+    directory: str  # repo-relative directory holding blueprint.yaml and main.jsonnet
+    ignore: tuple[IgnoreRule, ...] = ()
+    policy_drift: DriftMode | None = None
+    source: SourceLocation = field(default_factory=lambda: SourceLocation("blueprints"))
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
+class BlueprintRequest:
+    """What an app asks for: a blueprint name and a semver range (`^1`, `~1.2`, `1.3.0`)."""
+
+    name: str
+    range: str
+    source: SourceLocation
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.range}" if self.range else self.name
+
+
+@dataclass(frozen=True)
+class AppEnvironment:
+    name: str
+    params: Mapping[str, JSON]
+    source: SourceLocation
+    param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    team: str
+    blueprint: BlueprintRequest
+    params: Mapping[str, JSON]
+    environments: Mapping[str, AppEnvironment]
+    source: SourceLocation
+    param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict)
+    ignore: tuple[IgnoreRule, ...] = ()
+    policy_drift: DriftMode | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.team}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Repo-wide settings from midway.yaml (all optional)."""
+
+    state: str | None = None  # PATH|URL[@BRANCH]
+    state_branch: str = "main"
+    state_repo_url: str | None = None  # URL ArgoCD pulls the state repo from
+    kubernetes_version: str = "1.31"
+    source: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
+class ConfigRepo:
+    """A loaded, validated config repo at one revision (or the working tree)."""
+
+    settings: Settings
+    blueprints: Mapping[str, tuple[Blueprint, ...]]  # name -> versions, newest first
+    environments: Mapping[str, Environment]  # by name, iterate in promotion order
+    apps: Mapping[str, App]  # by "team/app"
+    revision: str | None = None  # full commit id when read from git, None for a working tree
+
+    def environments_in_order(self) -> list[Environment]:
+        return sorted(self.environments.values(), key=lambda e: (e.order, e.name))
+
+
+@dataclass(frozen=True, order=True)
+class Destination:
+    env: str
+    cluster: str
+
+    def __str__(self) -> str:
+        return f"{self.env}/{self.cluster}"
+
+
+@dataclass(frozen=True, order=True)
+class ObjectKey:
+    """Identity of a Kubernetes object: group (\"\" for core), kind, namespace (\"\" if cluster-scoped), name."""
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        gk = f"{self.kind}.{self.group}" if self.group else self.kind
+        return f"{gk} {self.namespace}/{self.name}" if self.namespace else f"{gk} {self.name}"
+
+    @staticmethod
+    def of(body: Mapping[str, JSON]) -> ObjectKey:
+        api_version = str(body.get("apiVersion", ""))
+        group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+        meta = body.get("metadata") or {}
+        return ObjectKey(
+            group=group,
+            kind=str(body.get("kind", "")),
+            namespace=str(meta.get("namespace") or ""),
+            name=str(meta.get("name", "")),
+        )
+
+
+@dataclass(frozen=True)
+class RenderUnit:
+    """One evaluation: an app in one cluster of one environment."""
+
+    app: str  # "team/app"
+    env: str
+    cluster: str
+
+    @property
+    def destination(self) -> Destination:
+        return Destination(self.env, self.cluster)
+
+
+@dataclass(frozen=True)
+class RenderedObject:
+    """A normalised manifest and where it goes. `content` is the exact file bytes (YAML);
+    `body` is parsed lazily from canonical JSON so large renders stay cheap."""
+
+    key: ObjectKey
+    unit: RenderUnit
+    blueprint: str  # "web-service@1.3.0"
+    path: str  # state-repo relative path, e.g. dev/dev-1/payments-checkout/checkout/deployment-checkout.yaml
+    content: bytes
+    body_json: str = field(repr=False, compare=False)
+
+    @cached_property
+    def body(self) -> dict[str, JSON]:
+        parsed: dict[str, JSON] = json.loads(self.body_json)
+        return parsed
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """The full render of a config repo: every object, plus the files as bytes."""
+
+    config: ConfigRepo
+    objects: tuple[RenderedObject, ...]
+    files: Mapping[str, bytes]  # state path -> file content (manifests and argocd objects)
+    evaluations: int = 0  # how many Jsonnet evaluations ran (cache misses)
+    resolved: Mapping[str, str] = field(default_factory=dict)  # app id -> "blueprint@version"
+    unvalidated: tuple[str, ...] = ()  # "<apiVersion> <kind>" the offline schemas do not know

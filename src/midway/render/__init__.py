@@ -1,0 +1,1 @@
+"""Render stage: resolve blueprints, merge params, evaluate Jsonnet, normalise, lay out files."""

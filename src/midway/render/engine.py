@@ -1,0 +1,148 @@
+"""The Jsonnet engine: the only module that imports a Jsonnet binding.
+
+Evaluation is sandboxed: imports are served from an in-memory snapshot of the blueprint's own
+directory, the repo's lib/ and vendor/ — nothing else exists for Jsonnet, so absolute paths,
+`..` escapes and symlinks out of the repo cannot be read. Deep recursion is stopped by the
+binding's stack limit; runaway evaluation by the worker time guard (see pool.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import os
+import posixpath
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+ENGINE_NAME = os.environ.get("MIDWAY_JSONNET", "go")
+
+
+@functools.cache
+def _binding() -> Any:
+    """Import the binding on first use, inside a worker process.
+
+    gojsonnet starts the Go runtime (with its own OS threads) when loaded; a process forked
+    after that inherits a broken runtime and deadlocks. Keeping the binding out of the parent
+    makes fork-started workers safe. MIDWAY_JSONNET=cpp selects the C++ binding (benchmarks).
+    """
+    if ENGINE_NAME == "cpp":
+        return importlib.import_module("_jsonnet")
+    return importlib.import_module("_gojsonnet")
+
+ENGINE_VERSION = f"{ENGINE_NAME}-jsonnet/midway-engine-1"
+MAX_STACK = 500
+SHARED_ROOTS = ("lib/", "vendor/")
+BATCH_FILE = "<midway>"
+_TRACE_LINE = re.compile(r"^\s*(?P<path>[^\s:<>][^\s:]*):(?P<line>\d+):(?P<col>\d+)")
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """One app × environment × cluster to evaluate; TLAs are already JSON text."""
+
+    app: str
+    env: str
+    params: str
+
+
+@dataclass(frozen=True)
+class EvalFailure:
+    message: str  # the binding's message, paths repo-relative
+    path: str | None  # first location inside the repo, if any
+    line: int | None
+    column: int | None
+
+
+class ImportDenied(Exception):
+    pass
+
+
+def _importer(files: Mapping[str, bytes | None], allowed_roots: Sequence[str]) -> Any:
+    def resolve(base: str, rel: str) -> tuple[str, bytes]:
+        if rel.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", rel):
+            raise ImportDenied(f"absolute import '{rel}' is not allowed")
+        candidates = [posixpath.normpath(posixpath.join(base, rel))]
+        candidates += [posixpath.normpath(root + rel) for root in SHARED_ROOTS]
+        for candidate in candidates:
+            if candidate.startswith("../") or candidate == "..":
+                continue
+            if candidate not in files:
+                continue
+            if not any(candidate.startswith(root) for root in allowed_roots):
+                continue
+            content = files[candidate]
+            if content is None:
+                raise ImportDenied(f"'{rel}' is a symbolic link that leaves the config repo")
+            return candidate, content
+        if ".." in rel.split("/"):
+            raise ImportDenied(
+                f"import '{rel}' escapes the blueprint directory; only the blueprint's own "
+                f"files, lib/ and vendor/ can be imported"
+            )
+        raise ImportDenied(
+            f"cannot find '{rel}' in the blueprint directory, lib/ or vendor/ "
+            f"(other parts of the repo are not importable)"
+        )
+
+    return resolve
+
+
+def _batch_snippet(main_path: str) -> str:
+    quoted = json.dumps(main_path)
+    return (
+        "function(units)\n"
+        f"  local main = import {quoted};\n"
+        "  if !std.isFunction(main) then\n"
+        f"    error {json.dumps(main_path + ' must be a function(app, env, params)')}\n"
+        "  else [main(u.app, u.env, u.params) for u in units]\n"
+    )
+
+
+def evaluate_batch(
+    main_path: str,
+    files: Mapping[str, bytes | None],
+    requests: Sequence[EvalRequest],
+) -> str:
+    """Evaluate main.jsonnet once per request in ONE Jsonnet call; returns a JSON array text.
+
+    Raises RuntimeError with the binding's message (trace with repo-relative paths).
+    """
+    blueprint_dir = posixpath.dirname(main_path) + "/"
+    units = "[" + ",".join(
+        f'{{"app":{r.app},"env":{r.env},"params":{r.params}}}' for r in requests
+    ) + "]"
+    result: str = _binding().evaluate_snippet(
+        BATCH_FILE,
+        _batch_snippet(main_path),
+        tla_codes={"units": units},
+        import_callback=_importer(files, (blueprint_dir, *SHARED_ROOTS)),
+        max_stack=MAX_STACK,
+        max_trace=20,
+    )
+    return result
+
+
+def describe_failure(message: str, blueprint_dir: str) -> EvalFailure:
+    text = message.replace("RUNTIME ERROR: ", "").replace("STATIC ERROR: ", "")
+    noise = (BATCH_FILE, "<std>", "Top-level function call")
+    lines = [ln for ln in text.splitlines() if not any(n in ln for n in noise)]
+    first: tuple[str, int, int] | None = None
+    for line in lines:  # the innermost frame comes first
+        match = _TRACE_LINE.match(line)
+        if match and not match.group("path").startswith("<"):
+            first = (match.group("path"), int(match.group("line")), int(match.group("col")))
+            break
+    if first is None:
+        match = re.search(r"(?P<path>[\w./@-]+sonnet):(?P<line>\d+):(?P<col>\d+)", text)
+        if match:
+            first = (match.group("path"), int(match.group("line")), int(match.group("col")))
+    cleaned = "\n".join(ln.rstrip() for ln in lines if ln.strip()).strip()
+    if first is not None:
+        cleaned = re.sub(r"^[^\s:]+:\d+:[\d-]+\s+", "", cleaned)
+    if first is None:
+        return EvalFailure(cleaned, None, None, None)
+    return EvalFailure(cleaned, first[0], first[1], first[2])

@@ -1,0 +1,92 @@
+"""Offline validation of rendered objects against the Kubernetes OpenAPI (JSON) schemas.
+
+Schemas come from the `kubernetes-validate` package (bundled, no network). Its own `validate()`
+rebuilds a validator per call (~6 ms); we build one validator per (version, apiVersion, kind)
+and reuse it, which makes validating every object of a large render affordable.
+Kinds the bundle does not know (CRDs, or API versions older than the bundle) are reported as
+"not validated", never as errors: the server's dry-run has the last word.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+_BUNDLE = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    path: str  # dotted field path, e.g. spec.template.spec.containers.0.ports.0.containerPort
+    message: str
+
+
+def _minor(version: str) -> tuple[int, int]:
+    major, minor = version.lstrip("v").split(".")[:2]
+    return int(major), int(minor)
+
+
+@functools.cache
+def bundled_versions() -> tuple[str, ...]:
+    found = []
+    for entry in _BUNDLE.iterdir():
+        match = re.match(r"^v(\d+\.\d+)\.\d+-local-strict$", entry.name)
+        if match:
+            found.append(match.group(1))
+    return tuple(sorted(found, key=_minor))
+
+
+def schema_version_for(target: str) -> str:
+    """The newest bundled schema not newer than target; the oldest bundled for older targets."""
+    versions = bundled_versions()
+    eligible = [v for v in versions if _minor(v) <= _minor(target)]
+    return eligible[-1] if eligible else versions[0]
+
+
+@functools.cache
+def _directory(version: str) -> Path:
+    for entry in _BUNDLE.iterdir():
+        if entry.name.startswith(f"v{version}.") and entry.name.endswith("-local-strict"):
+            return entry
+    raise FileNotFoundError(version)
+
+
+@functools.cache
+def _registry(version: str) -> Registry[Any]:
+    definitions = json.loads((_directory(version) / "_definitions.json").read_text())
+    return Resource.from_contents(definitions) @ Registry()  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _validator(version: str, api_version: str, kind: str) -> Draft202012Validator | None:
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    path = _directory(version) / f"{kind.lower()}-{group_version}.json"
+    if not path.is_file():
+        return None
+    schema = json.loads(path.read_text())
+    registry = Resource.from_contents(schema) @ _registry(version)
+    return Draft202012Validator(schema, registry=registry)
+
+
+def validate_object(
+    body: Mapping[str, Any], target_version: str
+) -> list[SchemaProblem] | None:
+    """Problems found, [] if valid, or None when the schema set does not know this kind."""
+    version = schema_version_for(target_version)
+    validator = _validator(version, str(body.get("apiVersion")), str(body.get("kind")))
+    if validator is None:
+        return None
+    problems = []
+    for error in validator.iter_errors(body):
+        path = ".".join(str(p) for p in error.absolute_path)
+        problems.append(SchemaProblem(path or "(object)", error.message))
+    return sorted(problems, key=lambda p: (p.path, p.message))

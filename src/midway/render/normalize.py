@@ -1,0 +1,205 @@
+"""Post-render normalisation: namespace, ownership marks, shape checks, plaintext-secret refusal.
+
+Pure: raw Jsonnet output in, normalised objects (or errors in the app team's terms) out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from midway.errors import MidwayError, SourceLocation
+from midway.model import (
+    ANNOTATION_BLUEPRINT,
+    JSON,
+    LABEL_APP,
+    LABEL_ENV,
+    LABEL_MANAGED_BY,
+    LABEL_TEAM,
+    MANAGED_BY_VALUE,
+    App,
+    Blueprint,
+    ObjectKey,
+)
+from midway.render import layout
+from midway.render.serialize import canonical, to_json, to_yaml
+
+# Kinds without a namespace. Anything else is treated as namespaced; the server has the last
+# word at apply time (discovery), this list only decides the directory and metadata.namespace.
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "APIService",
+        "CertificateSigningRequest",
+        "ClusterIssuer",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ClusterSecretStore",
+        "ComponentStatus",
+        "CSIDriver",
+        "CSINode",
+        "CustomResourceDefinition",
+        "IngressClass",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PodSecurityPolicy",
+        "PriorityClass",
+        "RuntimeClass",
+        "StorageClass",
+        "ValidatingWebhookConfiguration",
+        "VolumeAttachment",
+    }
+)
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+_RBAC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+_RBAC_KINDS = {"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
+
+
+@dataclass(frozen=True)
+class NormalizedObject:
+    key: ObjectKey
+    path: str
+    yaml_text: str
+    json_text: str
+
+
+def namespace_for(template: str, app: App, env_name: str) -> str:
+    return template.format(team=app.team, app=app.name, env=env_name)
+
+
+def normalize_unit(
+    raw: JSON,
+    *,
+    app: App,
+    env_name: str,
+    cluster_name: str,
+    namespace: str,
+    blueprint: Blueprint,
+) -> list[NormalizedObject]:
+    """Normalise one evaluation's output. Raises MidwayError naming the app and blueprint."""
+    where = SourceLocation(f"{blueprint.directory}/main.jsonnet")
+    context = f"blueprint {blueprint.ref} for app {app.id} in {env_name}/{cluster_name}"
+    if isinstance(raw, dict):
+        items = [raw[k] for k in sorted(raw)]
+    elif isinstance(raw, list):
+        items = list(raw)
+    else:
+        raise MidwayError(
+            f"{context} returned {type(raw).__name__}, expected a list of Kubernetes objects",
+            where,
+            hint="main.jsonnet must return [objects] or {name: object}",
+        )
+    if not layout.safe_segment(namespace) or not _DNS_SUBDOMAIN.match(namespace):
+        raise MidwayError(
+            f"namespace `{namespace}` for app {app.id} is not a valid Kubernetes namespace",
+            app.source,
+            hint="namespaces are lower-case letters, digits and '-', at most 63 characters",
+        )
+    out: list[NormalizedObject] = []
+    for index, item in enumerate(items):
+        if item is None:
+            continue  # `if cond then obj` without else yields null: treat as "no object"
+        out.append(
+            _normalize_object(
+                item, index, app, env_name, cluster_name, namespace, blueprint, where, context
+            )
+        )
+    return out
+
+
+def _normalize_object(
+    item: JSON,
+    index: int,
+    app: App,
+    env_name: str,
+    cluster_name: str,
+    namespace: str,
+    blueprint: Blueprint,
+    where: SourceLocation,
+    context: str,
+) -> NormalizedObject:
+    label = f"object #{index + 1} of {context}"
+    if not isinstance(item, dict):
+        raise MidwayError(f"{label} is not an object", where)
+    for field_name in ("apiVersion", "kind"):
+        if not isinstance(item.get(field_name), str) or not item.get(field_name):
+            raise MidwayError(
+                f"{label} has no `{field_name}`",
+                where,
+                hint="every object needs apiVersion, kind and metadata.name",
+            )
+    kind: str = item["kind"]
+    meta = item.get("metadata")
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
+        raise MidwayError(
+            f"{label} ({kind}) has no metadata.name",
+            where,
+            hint="every object needs apiVersion, kind and metadata.name",
+        )
+    name: str = meta["name"]
+    name_ok = _RBAC_NAME.match(name) if kind in _RBAC_KINDS else _DNS_SUBDOMAIN.match(name)
+    if not name_ok or len(name) > 253:
+        raise MidwayError(
+            f"{kind} name `{name}` from {context} is not a valid Kubernetes name",
+            where,
+            hint="names are lower-case letters, digits, '-' and '.', at most 253 characters",
+        )
+    cluster_scoped = kind in CLUSTER_SCOPED_KINDS
+    given_ns = meta.get("namespace")
+    target_ns = "" if cluster_scoped else namespace
+    if given_ns not in (None, "", target_ns):
+        raise MidwayError(
+            f"{kind} {name} from {context} sets metadata.namespace `{given_ns}`",
+            where,
+            hint=f"leave the namespace out: midway places every object of the app in "
+            f"`{namespace}` (the environment's namespace template)",
+        )
+    _refuse_plaintext_secret(item, kind, name, where, context)
+    body: dict[str, Any] = dict(item)
+    new_meta: dict[str, Any] = dict(meta)
+    if target_ns:
+        new_meta["namespace"] = target_ns
+    else:
+        new_meta.pop("namespace", None)
+    labels = dict(new_meta.get("labels") or {})
+    labels.update(
+        {
+            LABEL_MANAGED_BY: MANAGED_BY_VALUE,
+            LABEL_APP: app.name,
+            LABEL_TEAM: app.team,
+            LABEL_ENV: env_name,
+        }
+    )
+    annotations = dict(new_meta.get("annotations") or {})
+    annotations[ANNOTATION_BLUEPRINT] = blueprint.ref
+    new_meta["labels"] = labels
+    new_meta["annotations"] = annotations
+    body["metadata"] = new_meta
+    body = canonical(body)
+    key = ObjectKey.of(body)
+    try:
+        path = layout.object_path(env_name, cluster_name, target_ns, app.name, kind, name)
+    except ValueError:
+        raise MidwayError(
+            f"{kind} {name} from {context} cannot be stored: unsafe file name",
+            where,
+            hint="names may not contain '/' or start with '.'",
+        ) from None
+    return NormalizedObject(key, path, to_yaml(body), to_json(body))
+
+
+def _refuse_plaintext_secret(
+    item: Mapping[str, Any], kind: str, name: str, where: SourceLocation, context: str
+) -> None:
+    if kind != "Secret" or str(item.get("apiVersion")) != "v1":
+        return
+    if item.get("data") or item.get("stringData"):
+        raise MidwayError(
+            f"Secret {name} from {context} contains plaintext data",
+            where,
+            hint="secret values must never be in git: use an ExternalSecret "
+            "(external-secrets.io) or a SealedSecret (bitnami.com) instead",
+        )

@@ -1,0 +1,245 @@
+"""Parallel Jsonnet evaluation in worker processes, with a time guard.
+
+The bindings release the GIL, but a runaway evaluation cannot be interrupted inside a thread;
+a worker process can be killed. Units are grouped per blueprint into batches evaluated in ONE
+Jsonnet call (the blueprint and its libraries are parsed once per batch). When a batch fails,
+its units are re-evaluated one by one so each error is attributed to its own app.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from midway.errors import MidwayError, SourceLocation
+from midway.model import JSON, App, Blueprint
+from midway.render.engine import EvalRequest, describe_failure, evaluate_batch
+from midway.render.k8s_schema import validate_object
+from midway.render.normalize import NormalizedObject, normalize_unit
+
+DEFAULT_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class UnitContext:
+    """Everything needed to turn one evaluation's output into checked objects."""
+
+    app: App
+    env_name: str
+    cluster_name: str
+    namespace: str
+    blueprint: Blueprint
+    kubernetes_version: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    main_path: str
+    files: Mapping[str, bytes | None]
+    requests: tuple[EvalRequest, ...]
+    contexts: tuple[UnitContext, ...]
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """A MidwayError in picklable form (it crosses the process boundary)."""
+
+    message: str
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+    hint: str | None = None
+    detail: str | None = None
+
+    def to_error(self) -> MidwayError:
+        source = SourceLocation(self.path, self.line, self.column) if self.path else None
+        return MidwayError(self.message, source, hint=self.hint, detail=self.detail)
+
+    @staticmethod
+    def of(error: MidwayError) -> ErrorInfo:
+        src = error.source
+        return ErrorInfo(
+            error.message,
+            src.path if src else None,
+            src.line if src else None,
+            src.column if src else None,
+            error.hint,
+            error.detail,
+        )
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    objects: tuple[NormalizedObject, ...] = ()
+    unvalidated: tuple[str, ...] = ()  # "<apiVersion> <kind>" unknown to the offline schemas
+    error: ErrorInfo | None = None
+
+
+class EvaluationTimeout(Exception):
+    def __init__(self, batches: Sequence[int], seconds: float) -> None:
+        super().__init__(f"evaluation did not finish within {seconds:.0f}s")
+        self.batches = list(batches)
+        self.seconds = seconds
+
+
+def _evaluate_raw(batch: Batch) -> list[tuple[JSON, str | None]]:
+    try:
+        text = evaluate_batch(batch.main_path, batch.files, batch.requests)
+        return [(raw, None) for raw in json.loads(text)]
+    except RuntimeError as exc:
+        if len(batch.requests) == 1:
+            return [(None, str(exc))]
+    out: list[tuple[JSON, str | None]] = []
+    for request in batch.requests:
+        try:
+            text = evaluate_batch(batch.main_path, batch.files, (request,))
+            out.append((json.loads(text)[0], None))
+        except RuntimeError as exc:
+            out.append((None, str(exc)))
+    return out
+
+
+def _run_batch(batch: Batch) -> list[UnitResult]:
+    blueprint_dir = batch.main_path.rsplit("/", 1)[0] + "/"
+    results: list[UnitResult] = []
+    for (raw, error), ctx in zip(_evaluate_raw(batch), batch.contexts, strict=True):
+        if error is not None:
+            results.append(UnitResult(error=_eval_error(error, blueprint_dir, ctx)))
+            continue
+        try:
+            objects = normalize_unit(
+                raw,
+                app=ctx.app,
+                env_name=ctx.env_name,
+                cluster_name=ctx.cluster_name,
+                namespace=ctx.namespace,
+                blueprint=ctx.blueprint,
+            )
+        except MidwayError as exc:
+            results.append(UnitResult(error=ErrorInfo.of(exc)))
+            continue
+        results.append(_check_schemas(objects, ctx))
+    return results
+
+
+def _eval_error(message: str, blueprint_dir: str, ctx: UnitContext) -> ErrorInfo:
+    failure = describe_failure(message, blueprint_dir)
+    first, _, rest = failure.message.partition("\n")
+    stack_overflow = "max stack frames exceeded" in first
+    return ErrorInfo(
+        f"blueprint {ctx.blueprint.ref} failed for app {ctx.app.id} in "
+        f"{ctx.env_name}/{ctx.cluster_name}: {first}",
+        failure.path,
+        failure.line,
+        failure.column,
+        hint="the blueprint recurses without end; check the recursive function's base case"
+        if stack_overflow
+        else None,
+        detail=rest or None,
+    )
+
+
+def _check_schemas(objects: Sequence[NormalizedObject], ctx: UnitContext) -> UnitResult:
+    unvalidated: set[str] = set()
+    details: list[str] = []
+    for obj in objects:
+        body = json.loads(obj.json_text)
+        problems = validate_object(body, ctx.kubernetes_version)
+        if problems is None:
+            unvalidated.add(f"{body['apiVersion']} {body['kind']}")
+            continue
+        details.extend(f"{obj.key.kind} {obj.key.name}: {p.path}: {p.message}" for p in problems)
+    if details:
+        return UnitResult(
+            error=ErrorInfo(
+                f"blueprint {ctx.blueprint.ref} produced objects that are not valid Kubernetes "
+                f"{ctx.kubernetes_version} for app {ctx.app.id} in "
+                f"{ctx.env_name}/{ctx.cluster_name}",
+                ctx.app.source.path,
+                ctx.app.source.line,
+                None,
+                hint="check the params this app passes; if they are right, the blueprint "
+                "needs fixing by the platform team",
+                detail="\n".join(details),
+            )
+        )
+    return UnitResult(tuple(objects), tuple(sorted(unvalidated)))
+
+
+def default_workers() -> int:
+    env = os.environ.get("MIDWAY_WORKERS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def timeout_seconds() -> float:
+    try:
+        return float(os.environ.get("MIDWAY_RENDER_TIMEOUT", DEFAULT_TIMEOUT_S))
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+
+
+def split_batches(
+    main_path: str,
+    files: Mapping[str, bytes | None],
+    requests: Sequence[EvalRequest],
+    contexts: Sequence[UnitContext],
+    workers: int,
+) -> list[Batch]:
+    """Chunk one blueprint's requests so every worker gets a few batches to balance load."""
+    if not requests:
+        return []
+    size = max(1, min(200, -(-len(requests) // (workers * 3))))
+    return [
+        Batch(main_path, files, tuple(requests[i : i + size]), tuple(contexts[i : i + size]))
+        for i in range(0, len(requests), size)
+    ]
+
+
+def evaluate(batches: Sequence[Batch], workers: int | None = None) -> list[list[UnitResult]]:
+    if not batches:
+        return []
+    workers = min(workers or default_workers(), len(batches))
+    limit = timeout_seconds()
+    # fork is fastest, but unsafe once threads exist (the daemon's watchers)
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    futures: list[Future[list[UnitResult]]] = [
+        executor.submit(_run_batch, b) for b in batches
+    ]
+    started = time.monotonic()
+    total_requests = sum(len(b.requests) for b in batches)
+    deadline = started + limit + 0.02 * total_requests / workers
+    results: list[list[UnitResult]] = []
+    try:
+        for index, future in enumerate(futures):
+            remaining = deadline - time.monotonic()
+            try:
+                outcome = future.result(timeout=max(remaining, 0.01))
+            except TimeoutError:
+                unfinished = [i for i, f in enumerate(futures) if not f.done()]
+                _kill(executor)
+                raise EvaluationTimeout(unfinished or [index], limit) from None
+            except BrokenProcessPool:
+                unfinished = [i for i, f in enumerate(futures) if not f.done()]
+                _kill(executor)
+                raise EvaluationTimeout(unfinished or [index], limit) from None
+            results.append(outcome)
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+    return results
+
+
+def _kill(executor: ProcessPoolExecutor) -> None:
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.kill()
+    executor.shutdown(wait=False, cancel_futures=True)
