@@ -51,6 +51,7 @@ Progress = Callable[[int, int], None]
 class RenderOptions:
     env: str | None = None
     app: str | None = None
+    apps: frozenset[str] | None = None  # several apps by id (check renders just those)
     workers: int | None = None
     cache: Cache | None = None
     progress: Progress | None = None
@@ -90,6 +91,8 @@ def select_apps(config: ConfigRepo, options: RenderOptions) -> list[App]:
             hint=did_you_mean(options.env, sorted(config.environments))
             or f"known environments: {', '.join(sorted(config.environments))}",
         )
+    if options.apps is not None:
+        return [config.apps[a] for a in sorted(options.apps) if a in config.apps]
     if options.app is None:
         return list(config.apps.values())
     if options.app not in config.apps:
@@ -262,7 +265,7 @@ def _evaluate(
             owners.append(items[: len(batch.requests)])
             items = items[len(batch.requests) :]
     try:
-        results = pool.evaluate(batches, workers)
+        results = pool.evaluate(batches, workers, options.progress)
     except pool.EvaluationTimeout as timeout:
         for index in timeout.batches:
             batch = batches[index]

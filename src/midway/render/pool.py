@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -204,7 +204,11 @@ def split_batches(
     ]
 
 
-def evaluate(batches: Sequence[Batch], workers: int | None = None) -> list[list[UnitResult]]:
+def evaluate(
+    batches: Sequence[Batch],
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[list[UnitResult]]:
     if not batches:
         return []
     workers = min(workers or default_workers(), len(batches))
@@ -233,6 +237,8 @@ def evaluate(batches: Sequence[Batch], workers: int | None = None) -> list[list[
                 _kill(executor)
                 raise EvaluationTimeout(unfinished or [index], limit) from None
             results.append(outcome)
+            if progress is not None:
+                progress(index + 1, len(batches))
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
     return results
