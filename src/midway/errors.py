@@ -1,4 +1,4 @@
-"""One error type for everything the user can fix; mapped to exit code 2 in exactly one place (cli)."""
+"""One error type for everything the user can fix; mapped to exit code 2 in one place (cli)."""
 
 from __future__ import annotations
 

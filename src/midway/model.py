@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -183,7 +183,7 @@ class Destination:
 
 @dataclass(frozen=True, order=True)
 class ObjectKey:
-    """Identity of a Kubernetes object: group (\"\" for core), kind, namespace (\"\" if cluster-scoped), name."""
+    """Identity of a Kubernetes object. group and namespace are "" for core / cluster-scoped."""
 
     group: str
     kind: str
@@ -228,7 +228,7 @@ class RenderedObject:
     key: ObjectKey
     unit: RenderUnit
     blueprint: str  # "web-service@1.3.0"
-    path: str  # state-repo relative path, e.g. dev/dev-1/payments-checkout/checkout/deployment-checkout.yaml
+    path: str  # state-repo relative, e.g. dev/dev-1/pay-checkout/checkout/deployment-checkout.yaml
     content: bytes
     body_json: str = field(repr=False, compare=False)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from rich.console import Console
 
+from midway.cache import Cache
 from midway.config.loader import load_config
-from midway.config.source import ConfigSource, DiskSource, GitSource
+from midway.config.source import ConfigSource, DiskSource
 from midway.model import ConfigRepo
 
 
@@ -28,11 +30,17 @@ class CliContext:
         """The working tree, or a git revision read straight from objects (no checkout)."""
         if rev is None:
             return DiskSource(self.config_path)
+        from midway.config.gitsource import GitSource  # pygit2 only when a revision is asked
+
         return GitSource(self.config_path, rev)
+
+    @cached_property
+    def cache(self) -> Cache:
+        return Cache()
 
     def load(self, rev: str | None = None) -> tuple[ConfigSource, ConfigRepo]:
         source = self.source(rev)
-        return source, load_config(source)
+        return source, load_config(source, self.cache)
 
     @property
     def interactive(self) -> bool:

@@ -7,6 +7,7 @@ heavy imports (kubernetes client, pygit2) they never use.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import traceback
 from typing import Any

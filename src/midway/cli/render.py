@@ -24,7 +24,7 @@ def render_options(
         env=env,
         app=app,
         workers=workers,
-        cache=Cache.disabled() if no_cache else Cache(),
+        cache=Cache.disabled() if no_cache else ctx.cache,
         progress=progress_reporter(ctx),
     )
 
@@ -35,7 +35,11 @@ def render_options(
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write files here.")
 @click.option("--rev", help="Render this git revision (read from git objects, no checkout).")
 @click.option(
-    "-o", "--output", "fmt", type=click.Choice(["yaml", "json", "text"]), default=None,
+    "-o",
+    "--output",
+    "fmt",
+    type=click.Choice(["yaml", "json", "text"]),
+    default=None,
     help="stdout format (default: yaml without --out, a summary table with --out).",
 )
 @click.option("--no-cache", is_flag=True, help="Evaluate everything, ignore the render cache.")
@@ -62,7 +66,7 @@ def render(
         click.echo("---\n".join(docs), nl=False)
     elif fmt == "json":
         click.echo(json.dumps([obj.body for obj in result.objects], indent=2, sort_keys=False))
-    else:
+    elif not ctx.quiet:
         print_summary(ctx, result, out_dir)
 
 

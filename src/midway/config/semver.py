@@ -105,7 +105,7 @@ def _cmp(v: Version) -> tuple[int, int, int, int, tuple[tuple[int, int | str], .
     if not v.prerelease:
         return (v.major, v.minor, v.patch, 1, ())
     ids = tuple((0, int(p)) if p.isdigit() else (1, p) for p in v.prerelease.split("."))
-    return (v.major, v.minor, v.patch, 0, ids)  # type: ignore[return-value]
+    return (v.major, v.minor, v.patch, 0, ids)
 
 
 def _between(low: Version, high: Version) -> Predicate:

@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 from midway.errors import MidwayError, SourceLocation
-from midway.gitrepo.reading import SYMLINK_MODE, GitSnapshot
 
 CONFIG_ROOTS = ("blueprints", "environments", "apps", "lib", "vendor")
 ROOT_FILES = ("midway.yaml",)
@@ -40,7 +39,7 @@ class ConfigSource(ABC):
     def _index(self) -> set[str]: ...
 
 
-def _escape_error(path: str) -> MidwayError:
+def escape_error(path: str) -> MidwayError:
     return MidwayError(
         "symbolic link points outside the config repository",
         SourceLocation(path),
@@ -91,7 +90,7 @@ class DiskSource(ConfigSource):
         full = self.root / path
         real = full.resolve()
         if not real.is_relative_to(self.root):
-            raise _escape_error(path)
+            raise escape_error(path)
         try:
             return real.read_bytes()
         except IsADirectoryError:
@@ -107,32 +106,3 @@ class DiskSource(ConfigSource):
             found = hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()
             self._digests[path] = found
         return found
-
-
-class GitSource(ConfigSource):
-    def __init__(self, repo_path: str | Path, rev: str) -> None:
-        self.snapshot = GitSnapshot(repo_path, rev, CONFIG_ROOTS, ROOT_FILES)
-        self.label = self.snapshot.label
-        self.revision = self.snapshot.revision
-        self.commit_time = self.snapshot.commit_time
-
-    def _index(self) -> set[str]:
-        return set(self.snapshot.entries)
-
-    def paths(self) -> list[str]:
-        return sorted(self.snapshot.entries)
-
-    def read(self, path: str) -> bytes:
-        entry = self.snapshot.entries.get(path)
-        if entry is None:
-            raise MidwayError("file does not exist at this revision", SourceLocation(path))
-        if entry.mode == SYMLINK_MODE and self.snapshot.symlink_target(path) is None:
-            raise _escape_error(path)
-        return self.snapshot.read(path)
-
-    def digest(self, path: str) -> str:
-        entry = self.snapshot.entries[path]
-        if entry.mode == SYMLINK_MODE:
-            target = self.snapshot.symlink_target(path)
-            return self.digest(target) if target else entry.oid
-        return entry.oid

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -94,9 +94,13 @@ def _translate(
         where = locate(path)
         name = describe_path(path, prefix)
         validator = leaf.validator
-        if validator == "additionalProperties" and isinstance(leaf.instance, dict):
-            known = sorted((leaf.schema.get("properties") or {}).keys())
-            for key in sorted(leaf.instance):
+        # jsonschema's stubs type these as unions with Unset; on a reported error they are set
+        schema: Any = leaf.schema
+        limit: Any = leaf.validator_value
+        instance: Any = leaf.instance
+        if validator == "additionalProperties" and isinstance(instance, dict):
+            known = sorted((schema.get("properties") or {}).keys())
+            for key in sorted(instance):
                 if key in known:
                     continue
                 hint = did_you_mean(key, known) or (
@@ -108,39 +112,39 @@ def _translate(
                     hint=hint,
                 )
         elif validator == "required":
-            missing = [k for k in leaf.validator_value if k not in (leaf.instance or {})]
+            missing = [k for k in limit if k not in (instance or {})]
             for key in missing:
                 yield MidwayError(
                     f"missing required {subject} `{describe_path((*path, key), prefix)}`",
                     where,
-                    hint=_describe_property(leaf.schema, key),
+                    hint=_describe_property(schema, key),
                 )
         elif validator == "type":
-            wanted = leaf.validator_value
+            wanted = limit
             names = [wanted] if isinstance(wanted, str) else list(wanted)
             expected = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
             yield MidwayError(
-                f"`{name}` must be {expected}, got {_json_type(leaf.instance)} "
-                f"{_short(leaf.instance)}",
+                f"`{name}` must be {expected}, got {_json_type(instance)} {_short(instance)}",
                 where,
-                hint=_describe_schema(leaf.schema),
+                hint=_describe_schema(schema),
             )
         elif validator == "enum":
-            options = ", ".join(_short(v) for v in leaf.validator_value)
+            options = ", ".join(_short(v) for v in limit)
             hint = None
-            if isinstance(leaf.instance, str):
-                hint = did_you_mean(leaf.instance, [str(v) for v in leaf.validator_value])
+            if isinstance(instance, str):
+                hint = did_you_mean(instance, [str(v) for v in limit])
             yield MidwayError(
-                f"`{name}` is {_short(leaf.instance)}; allowed values: {options}", where, hint=hint
+                f"`{name}` is {_short(instance)}; allowed values: {options}", where, hint=hint
             )
         else:
             yield MidwayError(
-                f"`{name}`: {_plain_message(leaf)}", where, hint=_describe_schema(leaf.schema)
+                f"`{name}`: {_plain_message(leaf)}", where, hint=_describe_schema(schema)
             )
 
 
 def _plain_message(error: ValidationError) -> str:
     v, limit, value = error.validator, error.validator_value, error.instance
+    limit = cast(Any, limit)
     if v == "minimum":
         return f"{_short(value)} is below the minimum {limit}"
     if v == "maximum":

@@ -74,9 +74,13 @@ def parse_yaml(path: str, data: bytes) -> YamlDocument:
     try:
         docs = list(yaml.load_all(text))
     except DuplicateKeyError as exc:
-        raise _marked_error(path, exc, "duplicate key", "each key may appear once per mapping")
+        raise _marked_error(
+            path, exc, "duplicate key", "each key may appear once per mapping"
+        ) from None
     except MarkedYAMLError as exc:
-        raise _marked_error(path, exc, "YAML syntax error", "check indentation and quoting")
+        raise _marked_error(
+            path, exc, "YAML syntax error", "check indentation and quoting"
+        ) from None
     except YAMLError as exc:
         raise MidwayError(f"YAML error: {exc}", SourceLocation(path)) from None
     docs = [d for d in docs if d is not None]

@@ -58,13 +58,10 @@ def default_branch(repo_path: str | Path) -> str | None:
             target = repo.references[ref].target
             return str(target).removeprefix("refs/remotes/")
     for name in ("origin/main", "origin/master", "main", "master"):
-        if repo.lookup_branch(name.split("/", 1)[-1], _branch_type(name)) is not None:
+        kind = pygit2.enums.BranchType.REMOTE if "/" in name else pygit2.enums.BranchType.LOCAL
+        if repo.lookup_branch(name, kind) is not None:
             return name
     return None
-
-
-def _branch_type(name: str) -> int:
-    return int(pygit2.enums.BranchType.REMOTE if "/" in name else pygit2.enums.BranchType.LOCAL)
 
 
 def workdir_of(repo_path: str | Path) -> Path | None:
@@ -95,7 +92,7 @@ class GitSnapshot:
         for root in roots:
             if root in tree:
                 obj = tree[root]
-                if obj.type == pygit2.enums.ObjectType.TREE:
+                if isinstance(obj, pygit2.Tree):
                     self._walk(obj, root)
         for name in root_files:
             if name in tree:
@@ -108,7 +105,9 @@ class GitSnapshot:
             path = f"{prefix}/{entry.name}"
             mode = int(entry.filemode)
             if mode == TREE_MODE:
-                self._walk(self.repo[entry.id], path)
+                subtree = self.repo[entry.id]
+                assert isinstance(subtree, pygit2.Tree)
+                self._walk(subtree, path)
             elif mode != GITLINK_MODE:
                 self.entries[path] = GitEntry(str(entry.id), mode)
 
@@ -123,14 +122,17 @@ class GitSnapshot:
                     hint="copy the file into the repository instead of linking to it",
                 )
             return self.read(target)
-        blob = self.repo[pygit2.Oid(hex=entry.oid)]
-        data: bytes = blob.data
-        return data
+        return self._blob(entry.oid)
+
+    def _blob(self, oid: str) -> bytes:
+        blob = self.repo[pygit2.Oid(hex=oid)]
+        assert isinstance(blob, pygit2.Blob)
+        return bytes(blob.data)
 
     def symlink_target(self, path: str, depth: int = 0) -> str | None:
         """Repo-relative target of a symlink, or None when it leaves the repo or dangles."""
         entry = self.entries[path]
-        raw = bytes(self.repo[pygit2.Oid(hex=entry.oid)].data).decode("utf-8", "replace")
+        raw = self._blob(entry.oid).decode("utf-8", "replace")
         if raw.startswith("/") or depth > 8:
             return None
         target = posixpath.normpath(posixpath.join(posixpath.dirname(path), raw))

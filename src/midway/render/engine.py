@@ -33,6 +33,7 @@ def _binding() -> Any:
         return importlib.import_module("_jsonnet")
     return importlib.import_module("_gojsonnet")
 
+
 ENGINE_VERSION = f"{ENGINE_NAME}-jsonnet/midway-engine-1"
 MAX_STACK = 500
 SHARED_ROOTS = ("lib/", "vendor/")
@@ -112,9 +113,11 @@ def evaluate_batch(
     Raises RuntimeError with the binding's message (trace with repo-relative paths).
     """
     blueprint_dir = posixpath.dirname(main_path) + "/"
-    units = "[" + ",".join(
-        f'{{"app":{r.app},"env":{r.env},"params":{r.params}}}' for r in requests
-    ) + "]"
+    units = (
+        "["
+        + ",".join(f'{{"app":{r.app},"env":{r.env},"params":{r.params}}}' for r in requests)
+        + "]"
+    )
     result: str = _binding().evaluate_snippet(
         BATCH_FILE,
         _batch_snippet(main_path),

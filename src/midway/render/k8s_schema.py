@@ -63,7 +63,8 @@ def _directory(version: str) -> Path:
 @functools.cache
 def _registry(version: str) -> Registry[Any]:
     definitions = json.loads((_directory(version) / "_definitions.json").read_text())
-    return Resource.from_contents(definitions) @ Registry()  # type: ignore[no-any-return]
+    registry: Registry[Any] = Resource.from_contents(definitions) @ Registry()
+    return registry
 
 
 @functools.cache
@@ -77,9 +78,7 @@ def _validator(version: str, api_version: str, kind: str) -> Draft202012Validato
     return Draft202012Validator(schema, registry=registry)
 
 
-def validate_object(
-    body: Mapping[str, Any], target_version: str
-) -> list[SchemaProblem] | None:
+def validate_object(body: Mapping[str, Any], target_version: str) -> list[SchemaProblem] | None:
     """Problems found, [] if valid, or None when the schema set does not know this kind."""
     version = schema_version_for(target_version)
     validator = _validator(version, str(body.get("apiVersion")), str(body.get("kind")))

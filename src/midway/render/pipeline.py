@@ -294,8 +294,15 @@ def _evaluate(
                 json.dumps(
                     {
                         "o": [
-                            [o.key.group, o.key.kind, o.key.namespace, o.key.name, o.path,
-                             o.yaml_text, o.json_text]
+                            [
+                                o.key.group,
+                                o.key.kind,
+                                o.key.namespace,
+                                o.key.name,
+                                o.path,
+                                o.yaml_text,
+                                o.json_text,
+                            ]
                             for o in outcome.objects
                         ],
                         "u": outcome.unvalidated,

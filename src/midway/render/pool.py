@@ -216,9 +216,7 @@ def evaluate(
     # fork is fastest, but unsafe once threads exist (the daemon's watchers)
     method = "fork" if threading.active_count() == 1 else "forkserver"
     executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
-    futures: list[Future[list[UnitResult]]] = [
-        executor.submit(_run_batch, b) for b in batches
-    ]
+    futures: list[Future[list[UnitResult]]] = [executor.submit(_run_batch, b) for b in batches]
     started = time.monotonic()
     total_requests = sum(len(b.requests) for b in batches)
     deadline = started + limit + 0.02 * total_requests / workers

@@ -14,12 +14,11 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
     from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
 
 
-
 class _ManifestDumper(_Dumper):
     """Multi-line strings as literal blocks (`|`), readable in reviews and diffs."""
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _represent_str(dumper: _ManifestDumper, value: str) -> yaml.Node:
     if "\n" in value and not value.startswith((" ", "\t")) and " \n" not in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)
@@ -40,7 +39,7 @@ def _sorted(value: Any) -> Any:
 
 
 def canonical(body: Mapping[str, Any]) -> dict[str, Any]:
-    """apiVersion, kind, metadata (name, namespace, labels, annotations, rest), spec, rest sorted."""
+    """apiVersion, kind, metadata (name, namespace, labels, annotations, rest), spec, rest."""
     out: dict[str, Any] = {}
     for key in _TOP:
         if key in body:
