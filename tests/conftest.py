@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["support.cluster"]
+pytest_plugins = ["support.cluster", "support.example"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
