@@ -241,7 +241,8 @@ CASES = [
     Case(
         "object name escaping its directory",
         probe_main(
-            "function(app, env, params) [{apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: '../../x'}}]\n"
+            "function(app, env, params)"
+            " [{apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: '../../x'}}]\n"
         ),
         "blueprints/probe/main.jsonnet",
         "not a valid Kubernetes name",
@@ -282,7 +283,8 @@ CASES = [
     Case(
         "runaway evaluation (time guard)",
         probe_main(
-            "local f(n) = if n == 0 then 0 else f(n - 1) + f(n - 1);\nfunction(app, env, params) [f(40)]\n"
+            "local f(n) = if n == 0 then 0 else f(n - 1) + f(n - 1);\n"
+            "function(app, env, params) [f(40)]\n"
         ),
         "blueprints/probe/blueprint.yaml",
         "did not finish evaluating",
@@ -315,7 +317,8 @@ def test_every_problem_is_reported_at_once(probe_repo: Path, run_cli: RunCli) ->
     write(
         probe_repo,
         "apps/qa/other.yaml",
-        "apiVersion: midway.dev/v1\nkind: App\nmetadata: {name: other, team: qa}\nspec: {blueprint: nope}\n",
+        "apiVersion: midway.dev/v1\nkind: App\nmetadata: {name: other, team: qa}\n"
+        "spec: {blueprint: nope}\n",
     )
     code, _, err = run_cli("--config", str(probe_repo), "render")
     assert code == 2
