@@ -154,6 +154,8 @@ class Settings:
     state: str | None = None  # PATH|URL[@BRANCH]
     state_branch: str = "main"
     state_repo_url: str | None = None  # URL ArgoCD pulls the state repo from
+    state_author: str | None = None  # "Name <email>" of state commits (default midway)
+    state_committer: str | None = None  # default: the author
     kubernetes_version: str = "1.31"
     source: SourceLocation | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 import re
@@ -39,8 +40,11 @@ _BLUEPRINT_DIR = re.compile(
 )
 
 
-# Bump when parsing or the kind schemas change: cached documents were validated by this version.
-DOCUMENT_FORMAT = "config-doc-1"
+# Cached documents were validated by these schemas: any schema change invalidates them.
+# Bump the prefix when parsing itself changes.
+DOCUMENT_FORMAT = "config-doc-1-" + hashlib.sha256(
+    json.dumps(schemas.BY_KIND, sort_keys=True).encode()
+).hexdigest()[:16]
 CACHE_NAMESPACE = "yaml"
 
 
@@ -162,6 +166,8 @@ def _load_settings(docs: _Documents) -> Settings:
         state=state.get("path"),
         state_branch=state.get("branch", "main"),
         state_repo_url=state.get("repoURL"),
+        state_author=state.get("author"),
+        state_committer=state.get("committer"),
         kubernetes_version=spec.get("kubernetesVersion", "1.31"),
         source=doc.where(()),
     )

@@ -195,6 +195,16 @@ SETTINGS = _kind(
                     "path": {"type": "string", "description": "local path or URL"},
                     "branch": {"type": "string"},
                     "repoURL": {"type": "string", "description": "URL ArgoCD pulls from"},
+                    "author": {
+                        "type": "string",
+                        "pattern": r"^[^<>]+ <[^<>]+>$",
+                        "description": "author of state commits, `Name <email>`",
+                    },
+                    "committer": {
+                        "type": "string",
+                        "pattern": r"^[^<>]+ <[^<>]+>$",
+                        "description": "committer of state commits (default: the author)",
+                    },
                 },
             },
         },

@@ -141,3 +141,39 @@ class GitSnapshot:
         if self.entries[target].mode == SYMLINK_MODE:
             return self.symlink_target(target, depth + 1)
         return target
+
+
+@dataclass(frozen=True)
+class CommitStamp:
+    """A commit's id and committer time: what a state commit built from it reuses."""
+
+    id: str
+    time: int
+    offset: int  # minutes east of UTC
+
+
+def commit_stamp(repo_path: str | Path, rev: str = "HEAD") -> CommitStamp | None:
+    """None when `repo_path` is not in a git repository or `rev` does not exist (unborn HEAD)."""
+    found = pygit2.discover_repository(str(repo_path))
+    if found is None:
+        return None
+    repo = pygit2.Repository(found)
+    try:
+        commit = repo.revparse_single(rev).peel(pygit2.Commit)
+    except (KeyError, ValueError, pygit2.GitError):
+        return None
+    return CommitStamp(str(commit.id), int(commit.commit_time), int(commit.commit_time_offset))
+
+
+def repository_identity(repo_path: str | Path) -> str | None:
+    """How to name a repository in messages: its `origin` URL, else its top directory."""
+    found = pygit2.discover_repository(str(repo_path))
+    if found is None:
+        return None
+    repo = pygit2.Repository(found)
+    try:
+        return str(repo.remotes["origin"].url)
+    except (KeyError, ValueError):
+        pass
+    top = repo.workdir or repo.path
+    return str(Path(top).resolve())
