@@ -1,8 +1,9 @@
 """Offline validation of rendered objects against the Kubernetes OpenAPI (JSON) schemas.
 
 Schemas come from the `kubernetes-validate` package (bundled, no network). Its own `validate()`
-rebuilds a validator per call (~6 ms); we build one validator per (version, apiVersion, kind)
-and reuse it, which makes validating every object of a large render affordable.
+rebuilds a Python validator per call (~6 ms an object). We compile one jsonschema-rs validator
+per (version, apiVersion, kind) and reuse it: ~13 µs an object, so every object of a
+15,000-object render is checked for well under a second of CPU.
 Kinds the bundle does not know (CRDs, or API versions older than the bundle) are reported as
 "not validated", never as errors: the server's dry-run has the last word.
 """
@@ -17,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import kubernetes_validate
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
 
 _BUNDLE = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
 
@@ -45,6 +45,7 @@ def bundled_versions() -> tuple[str, ...]:
     return tuple(sorted(found, key=_minor))
 
 
+@functools.cache
 def schema_version_for(target: str) -> str:
     """The newest bundled schema not newer than target; the oldest bundled for older targets."""
     versions = bundled_versions()
@@ -61,21 +62,20 @@ def _directory(version: str) -> Path:
 
 
 @functools.cache
-def _registry(version: str) -> Registry[Any]:
+def _registry(version: str) -> Any:
     definitions = json.loads((_directory(version) / "_definitions.json").read_text())
-    registry: Registry[Any] = Resource.from_contents(definitions) @ Registry()
-    return registry
+    # Keyed by the definitions' own $id, so every $ref resolves locally (never the network).
+    return jsonschema_rs.Registry([(definitions["$id"], definitions)])
 
 
 @functools.cache
-def _validator(version: str, api_version: str, kind: str) -> Draft202012Validator | None:
+def _validator(version: str, api_version: str, kind: str) -> Any:
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     path = _directory(version) / f"{kind.lower()}-{group_version}.json"
     if not path.is_file():
         return None
     schema = json.loads(path.read_text())
-    registry = Resource.from_contents(schema) @ _registry(version)
-    return Draft202012Validator(schema, registry=registry)
+    return jsonschema_rs.validator_for(schema, registry=_registry(version))
 
 
 def validate_object(body: Mapping[str, Any], target_version: str) -> list[SchemaProblem] | None:
@@ -84,8 +84,10 @@ def validate_object(body: Mapping[str, Any], target_version: str) -> list[Schema
     validator = _validator(version, str(body.get("apiVersion")), str(body.get("kind")))
     if validator is None:
         return None
+    if validator.is_valid(body):
+        return []
     problems = []
     for error in validator.iter_errors(body):
-        path = ".".join(str(p) for p in error.absolute_path)
+        path = ".".join(str(p) for p in error.instance_path)
         problems.append(SchemaProblem(path or "(object)", error.message))
     return sorted(problems, key=lambda p: (p.path, p.message))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from midway.errors import MidwayError, SourceLocation
@@ -64,6 +64,9 @@ class NormalizedObject:
     path: str
     yaml_text: str
     json_text: str
+    # The parsed body, kept only while checking in the worker; dropped before the object
+    # crosses the process boundary (the JSON text carries it) to halve what is pickled.
+    body: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def namespace_for(template: str, app: App, env_name: str) -> str:
@@ -188,7 +191,7 @@ def _normalize_object(
             where,
             hint="names may not contain '/' or start with '.'",
         ) from None
-    return NormalizedObject(key, path, to_yaml(body), to_json(body))
+    return NormalizedObject(key, path, to_yaml(body), to_json(body), body)
 
 
 def _refuse_plaintext_secret(

@@ -19,16 +19,42 @@ from midway.model import JSON, App, Blueprint, ConfigRepo, Environment, ParamPat
 
 
 @dataclass(frozen=True)
+class ParamLayer:
+    """One source of parameter values, lowest precedence first when merged."""
+
+    values: Mapping[str, JSON]
+    sources: Mapping[ParamPath, SourceLocation]
+    fallback: SourceLocation
+
+
+@dataclass(frozen=True)
 class MergedParams:
     values: dict[str, JSON]
-    sources: dict[ParamPath, SourceLocation]
+    layers: tuple[ParamLayer, ...] = ()
 
     def where(self, path: ParamPath) -> SourceLocation | None:
-        probe = tuple(path)
-        while probe:
-            if probe in self.sources:
-                return self.sources[probe]
-            probe = probe[:-1]
+        """The line that supplied the value at `path`: the highest-precedence layer holding it.
+
+        Computed on demand (only errors ask), so merging thousands of units stays cheap.
+        """
+        for layer in reversed(self.layers):
+            node: Any = layer.values
+            depth = 0
+            for part in path:
+                holds = (isinstance(node, dict) and part in node) or (
+                    isinstance(node, list) and isinstance(part, int) and part < len(node)
+                )
+                if not holds:
+                    break
+                node, depth = node[part], depth + 1
+            if depth == 0:
+                continue
+            probe = tuple(path[:depth])
+            while probe:
+                if probe in layer.sources:
+                    return layer.sources[probe]
+                probe = probe[:-1]
+            return layer.fallback
         return None
 
 
@@ -55,62 +81,45 @@ def resolve_blueprint(config: ConfigRepo, app: App) -> Blueprint:
     return next(bp for bp in versions if bp.version == chosen)
 
 
-def _overlay(
-    base: dict[str, JSON],
-    sources: dict[ParamPath, SourceLocation],
-    layer: Mapping[str, JSON],
-    layer_sources: Mapping[ParamPath, SourceLocation],
-    fallback: SourceLocation,
-    at: ParamPath = (),
-) -> None:
+def _deep_merge(base: dict[str, JSON], layer: Mapping[str, JSON]) -> None:
     for key, value in layer.items():
-        path = (*at, key)
-        here = layer_sources.get(path) or fallback
         current = base.get(key)
         if isinstance(value, dict) and isinstance(current, dict):
-            sources[path] = here
-            _overlay(current, sources, value, layer_sources, here, path)
+            _deep_merge(current, value)
         else:
             base[key] = copy.deepcopy(value)
-            # drop stale sources below a replaced value
-            for stale in [p for p in sources if p[: len(path)] == path and len(p) > len(path)]:
-                del sources[stale]
-            sources[path] = here
-            for sub, loc in layer_sources.items():
-                if sub[: len(path)] == path and len(sub) > len(path):
-                    sources[sub] = loc
 
 
-def _apply_defaults(
-    schema: Mapping[str, Any],
-    value: dict[str, JSON],
-    sources: dict[ParamPath, SourceLocation],
-    where: SourceLocation,
-    at: ParamPath = (),
-) -> None:
+def _apply_defaults(schema: Mapping[str, Any], value: dict[str, JSON]) -> None:
     for key, prop in (schema.get("properties") or {}).items():
         if not isinstance(prop, dict):
             continue
         if key not in value and "default" in prop:
             value[key] = copy.deepcopy(prop["default"])
-            sources.setdefault((*at, key), where)
         child = value.get(key)
         if isinstance(child, dict) and prop.get("type") == "object":
-            _apply_defaults(prop, child, sources, where, (*at, key))
+            _apply_defaults(prop, child)
 
 
 def merge_params(blueprint: Blueprint, env: Environment, app: App) -> MergedParams:
-    values: dict[str, JSON] = {}
-    sources: dict[ParamPath, SourceLocation] = {}
     declared = set((blueprint.parameters.get("properties") or {}).keys())
-    env_params = {k: v for k, v in env.params.items() if k in declared}
-    _overlay(values, sources, env_params, env.param_sources, env.source)
-    _overlay(values, sources, app.params, app.param_sources, app.source)
+    layers = [
+        ParamLayer({}, {}, blueprint.source),  # defaults, filled below
+        ParamLayer(
+            {k: v for k, v in env.params.items() if k in declared},
+            env.param_sources,
+            env.source,
+        ),
+        ParamLayer(app.params, app.param_sources, app.source),
+    ]
     per_env = app.environments.get(env.name)
     if per_env is not None:
-        _overlay(values, sources, per_env.params, per_env.param_sources, per_env.source)
-    _apply_defaults(blueprint.parameters, values, sources, blueprint.source)
-    return MergedParams(values, sources)
+        layers.append(ParamLayer(per_env.params, per_env.param_sources, per_env.source))
+    values: dict[str, JSON] = {}
+    for layer in layers[1:]:
+        _deep_merge(values, layer.values)
+    _apply_defaults(blueprint.parameters, values)
+    return MergedParams(values, tuple(layers))
 
 
 def validate_params(blueprint: Blueprint, env: Environment, app: App, merged: MergedParams) -> None:

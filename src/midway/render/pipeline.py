@@ -43,7 +43,7 @@ from midway.render.params import (
 
 CACHE_NAMESPACE = "unit"
 # Bump when normalisation or serialisation changes output for the same evaluation.
-OUTPUT_FORMAT = "manifest-format-2"
+OUTPUT_FORMAT = "manifest-format-3"
 Progress = Callable[[int, int], None]
 
 

@@ -8,15 +8,19 @@ its units are re-evaluated one by one so each error is attributed to its own app
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+
+import orjson
 
 from midway.errors import MidwayError, SourceLocation
 from midway.model import JSON, App, Blueprint
@@ -92,7 +96,7 @@ class EvaluationTimeout(Exception):
 def _evaluate_raw(batch: Batch) -> list[tuple[JSON, str | None]]:
     try:
         text = evaluate_batch(batch.main_path, batch.files, batch.requests)
-        return [(raw, None) for raw in json.loads(text)]
+        return [(raw, None) for raw in orjson.loads(text)]
     except RuntimeError as exc:
         if len(batch.requests) == 1:
             return [(None, str(exc))]
@@ -100,13 +104,25 @@ def _evaluate_raw(batch: Batch) -> list[tuple[JSON, str | None]]:
     for request in batch.requests:
         try:
             text = evaluate_batch(batch.main_path, batch.files, (request,))
-            out.append((json.loads(text)[0], None))
+            out.append((orjson.loads(text)[0], None))
         except RuntimeError as exc:
             out.append((None, str(exc)))
     return out
 
 
-def _run_batch(batch: Batch) -> list[UnitResult]:
+def _run_batch(batch: Batch, limit_s: float) -> list[UnitResult]:
+    # The time guard starts when the batch starts: SIGALRM with its default action ends this
+    # worker (a Python handler could not interrupt Jsonnet running in Go); the parent sees a
+    # broken pool and reports the batch as timed out.
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_REAL, limit_s)
+    try:
+        return _evaluate_and_check(batch)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _evaluate_and_check(batch: Batch) -> list[UnitResult]:
     blueprint_dir = batch.main_path.rsplit("/", 1)[0] + "/"
     results: list[UnitResult] = []
     for (raw, error), ctx in zip(_evaluate_raw(batch), batch.contexts, strict=True):
@@ -150,7 +166,7 @@ def _check_schemas(objects: Sequence[NormalizedObject], ctx: UnitContext) -> Uni
     unvalidated: set[str] = set()
     details: list[str] = []
     for obj in objects:
-        body = json.loads(obj.json_text)
+        body = obj.body if obj.body is not None else json.loads(obj.json_text)
         problems = validate_object(body, ctx.kubernetes_version)
         if problems is None:
             unvalidated.add(f"{body['apiVersion']} {body['kind']}")
@@ -170,7 +186,9 @@ def _check_schemas(objects: Sequence[NormalizedObject], ctx: UnitContext) -> Uni
                 detail="\n".join(details),
             )
         )
-    return UnitResult(tuple(objects), tuple(sorted(unvalidated)))
+    return UnitResult(
+        tuple(dataclasses.replace(o, body=None) for o in objects), tuple(sorted(unvalidated))
+    )
 
 
 def default_workers() -> int:
@@ -216,10 +234,12 @@ def evaluate(
     # fork is fastest, but unsafe once threads exist (the daemon's watchers)
     method = "fork" if threading.active_count() == 1 else "forkserver"
     executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
-    futures: list[Future[list[UnitResult]]] = [executor.submit(_run_batch, b) for b in batches]
-    started = time.monotonic()
-    total_requests = sum(len(b.requests) for b in batches)
-    deadline = started + limit + 0.02 * total_requests / workers
+    futures: list[Future[list[UnitResult]]] = [
+        executor.submit(_run_batch, b, limit) for b in batches
+    ]
+    # Workers enforce the per-batch limit themselves; this outer bound only catches a pool
+    # that stopped making progress altogether.
+    deadline = time.monotonic() + limit * (len(batches) / workers + 2)
     results: list[list[UnitResult]] = []
     try:
         for index, future in enumerate(futures):
