@@ -42,9 +42,10 @@ _BLUEPRINT_DIR = re.compile(
 
 # Cached documents were validated by these schemas: any schema change invalidates them.
 # Bump the prefix when parsing itself changes.
-DOCUMENT_FORMAT = "config-doc-1-" + hashlib.sha256(
-    json.dumps(schemas.BY_KIND, sort_keys=True).encode()
-).hexdigest()[:16]
+DOCUMENT_FORMAT = (
+    "config-doc-1-"
+    + hashlib.sha256(json.dumps(schemas.BY_KIND, sort_keys=True).encode()).hexdigest()[:16]
+)
 CACHE_NAMESPACE = "yaml"
 
 

@@ -1,0 +1,254 @@
+"""`midway status`: per environment, what runs where and whether it is in sync.
+
+One table per environment: app, blueprint version, state commit, sync status, drift,
+last correction, contested fields. Read from the status file the daemon writes beside the
+state repo (`.midway/daemon-status.json`), or computed now with `--live` (a drift scan of
+each destination; the last correction and contested fields still come from the file).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from midway.cli.context import CliContext
+from midway.errors import ClusterError, MidwayError
+
+
+@click.command()
+@click.option("--state", "state_spec", metavar="PATH|URL[@BRANCH]", help="State repo.")
+@click.option("--status-file", type=click.Path(dir_okay=False), help="Daemon status document.")
+@click.option("--live", is_flag=True, help="Scan the clusters now instead of trusting the file.")
+@click.option("--env", help="Only this environment.")
+@click.option("--context", help="kubeconfig context for --live (default: the environment's).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig for --live.")
+@click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_obj
+def status(
+    ctx: CliContext,
+    state_spec: str | None,
+    status_file: str | None,
+    live: bool,
+    env: str | None,
+    context: str | None,
+    kubeconfig: str | None,
+    fmt: str,
+) -> None:
+    """Show apps per environment: blueprint, state commit, sync and drift, last correction."""
+    from midway.daemon.status_file import default_status_path, read_status
+    from midway.state.location import parse_state_spec
+
+    _, config = ctx.load()
+    location = parse_state_spec(
+        state_spec, config.settings, config_dir=ctx.config_path, cwd=Path.cwd()
+    )
+    path = Path(status_file) if status_file else default_status_path(location, ctx.config_path)
+    document = read_status(path)
+    if live:
+        document = _live_document(ctx, location, document, env, context, kubeconfig)
+    elif document is None:
+        raise MidwayError(
+            f"no daemon status at {path}",
+            hint="run `midway daemon` (it writes this file), pass --status-file, or use --live",
+        )
+    rows = _rows(document, env)
+    if fmt == "json":
+        click.echo(json.dumps({"source": "live" if live else str(path), "apps": rows}, indent=2))
+        return
+    _print_tables(ctx, document, rows, live)
+
+
+def _rows(document: dict[str, Any], env: str | None) -> list[dict[str, Any]]:
+    rows = []
+    for name, dest in sorted((document.get("destinations") or {}).items()):
+        if env is not None and dest.get("env") != env:
+            continue
+        for app, info in sorted((dest.get("apps") or {}).items()):
+            rows.append(
+                {
+                    "env": dest.get("env"),
+                    "cluster": dest.get("cluster"),
+                    "destination": name,
+                    "app": app,
+                    "blueprint": info.get("blueprint"),
+                    "state_commit": dest.get("state_commit"),
+                    "sync": _sync_state(dest),
+                    "status": info.get("status"),
+                    "drift": info.get("drift") or {},
+                    "last_correction": info.get("last_correction"),
+                    "contested": info.get("contested") or [],
+                    "errors": info.get("errors") or [],
+                }
+            )
+    return rows
+
+
+def _sync_state(dest: dict[str, Any]) -> str:
+    if dest.get("live"):
+        return "live scan"
+    if dest.get("reachable") is False:
+        return "unreachable"
+    if not dest.get("synced", True):
+        return "caches syncing"
+    last = dest.get("last_sync")
+    if last:
+        return f"synced {_ago(float(last))}"
+    return "syncing"
+
+
+def _short_object(text: str) -> str:
+    """ "ConfigMap ns/name" -> "ConfigMap/name" (the namespace is the app's anyway)."""
+    kind, _, rest = text.partition(" ")
+    return f"{kind}/{rest.rsplit('/', 1)[-1]}" if rest else text
+
+
+def _ago(when: float) -> str:
+    seconds = max(time.time() - when, 0)
+    if seconds < 90:
+        return f"{seconds:.0f}s ago"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f}m ago"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f}h ago"
+    return f"{seconds / 86400:.0f}d ago"
+
+
+def _drift_text(status: str | None, drift: dict[str, int]) -> str:
+    counted = ", ".join(
+        f"{n} {what}" for what, n in sorted(drift.items()) if n and what != "in-sync"
+    )
+    if status == "in-sync" or not counted:
+        return "in sync" if status != "syncing" else "syncing"
+    return f"{status}: {counted}"
+
+
+def _print_tables(
+    ctx: CliContext, document: dict[str, Any], rows: list[dict[str, Any]], live: bool
+) -> None:
+    # The tables are the command's output: stdout, and wide enough when piped.
+    out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    by_env: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_env[str(row["env"])].append(row)
+    if not by_env:
+        click.echo("no apps in the status document")
+    for env_name, env_rows in by_env.items():
+        table = Table(title=f"environment {env_name}", title_justify="left")
+        for column in ("app", "cluster", "blueprint", "state commit", "sync", "drift"):
+            table.add_column(column)
+        table.add_column("last correction")
+        table.add_column("contested")
+        for row in env_rows:
+            last = row["last_correction"]
+            last_text = (
+                f"{last['action']} {_short_object(last['object'])} {_ago(float(last['time']))}"
+                if last
+                else "-"
+            )
+            contested = "; ".join(
+                f"{c['field']} of {c['kind']}/{c['name']} by {c['manager']}"
+                for c in row["contested"]
+            )
+            table.add_row(
+                str(row["app"]),
+                str(row["cluster"]),
+                str(row["blueprint"] or "-"),
+                str(row["state_commit"] or "-")[:8],
+                row["sync"],
+                _drift_text(row["status"], row["drift"]),
+                last_text,
+                contested or "-",
+            )
+        out.print(table)
+    written = document.get("written_at")
+    source = "live scan" if live else f"daemon {document.get('identity', '?')}"
+    if written:
+        source += f", status written {_ago(float(written))}"
+    ctx.info(source)
+    contested_rows = [c for row in rows for c in row["contested"]]
+    if contested_rows:
+        out.print("contested fields: add an ignore rule to let the other manager own them:")
+        for item in contested_rows:
+            out.print(item.get("suggestion", ""), markup=False)
+
+
+def _live_document(
+    ctx: CliContext,
+    location: Any,
+    document: dict[str, Any] | None,
+    env: str | None,
+    context: str | None,
+    kubeconfig: str | None,
+) -> dict[str, Any]:
+    """Scan every destination now; keep the file's corrections and contested fields."""
+    from midway.cluster import connect
+    from midway.drift.desired import open_state_reader
+    from midway.drift.scan import scan
+    from midway.model import Destination
+    from midway.sync.destination import desired_objects
+    from midway.sync.policy import DestinationPolicy, blueprint_ref
+
+    _, config = ctx.load()
+    reader = open_state_reader(location)
+    commit = reader.commit()
+    known = (document or {}).get("destinations") or {}
+    destinations: dict[str, Any] = {}
+    for environment in config.environments_in_order():
+        if env is not None and environment.name != env:
+            continue
+        for cluster in environment.clusters:
+            destination = Destination(environment.name, cluster.name)
+            objects = desired_objects(
+                reader.objects(commit.id, env=destination.env, cluster=destination.cluster)
+            )
+            if not objects:
+                continue
+            previous = known.get(str(destination)) or {}
+            entry: dict[str, Any] = {
+                "env": destination.env,
+                "cluster": destination.cluster,
+                "state_commit": commit.id,
+                "live": True,
+                "apps": {},
+            }
+            try:
+                with connect(kubeconfig, context or cluster.context) as conn:
+                    report = scan(
+                        conn,
+                        objects,
+                        destination=destination,
+                        rules=DestinationPolicy(config, destination).ignore,
+                        orphans=False,
+                        state_commit=commit.id,
+                    )
+            except ClusterError as exc:
+                entry.update(reachable=False, live=False, error=exc.message)
+                destinations[str(destination)] = entry
+                continue
+            verdicts = {d.key: d.status for d in report.objects}
+            apps: dict[str, Counter[str]] = defaultdict(Counter)
+            blueprints: dict[str, str | None] = {}
+            for obj in objects:
+                app = obj.app or "(unknown)"
+                apps[app][verdicts.get(obj.key, "unknown")] += 1
+                blueprints[app] = blueprint_ref(obj.body)
+            for app, counts in apps.items():
+                old = (previous.get("apps") or {}).get(app) or {}
+                drifted = counts.get("modified", 0) + counts.get("missing", 0)
+                entry["apps"][app] = {
+                    "blueprint": blueprints.get(app),
+                    "drift": dict(counts),
+                    "status": "drifted" if drifted else "in-sync",
+                    "last_correction": old.get("last_correction"),
+                    "contested": old.get("contested") or [],
+                }
+            destinations[str(destination)] = entry
+    return {"written_at": time.time(), "identity": "live", "destinations": destinations}

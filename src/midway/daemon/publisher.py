@@ -1,0 +1,130 @@
+"""On a new config commit: load, render and publish it to the state repo (one commit).
+
+The same steps as `midway publish --rev <commit>`, through the state package's writer
+(`midway.state.publishing.publish`): the same config commit twice makes no new commit, and
+concurrent publishers (two replicas, CI) retry on a fresh parent. A config that does not
+load or render is logged and counted; the state repo keeps its last good commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from midway.cache import Cache
+from midway.config.gitsource import GitSource
+from midway.config.loader import load_config
+from midway.daemon.logging import fields
+from midway.daemon.metrics import Metrics
+from midway.errors import MidwayError
+from midway.model import ConfigRepo
+from midway.render.pipeline import RenderOptions, render_config
+from midway.state.argocd import ArgoSource
+from midway.state.location import StateLocation
+from midway.state.publishing import PublishRequest, config_origin, publish
+from midway.state.tree import state_files
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Published:
+    config_commit: str
+    state_commit: str | None  # the new commit; None when the state already held this render
+    config: ConfigRepo
+    objects: int
+    changed_files: int
+    render_s: float
+    publish_s: float
+
+
+class Publisher:
+    """Renders config commits of one repo into one state branch. Thread-safe (serialised)."""
+
+    def __init__(
+        self,
+        config_repo: Path,
+        location: StateLocation,
+        metrics: Metrics,
+        *,
+        cache: Cache | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.config_repo = config_repo
+        self.location = location
+        self.metrics = metrics
+        self.cache = cache or Cache()
+        self.workers = workers
+        self.last_published: str | None = None  # config commit
+        self.last_error: str | None = None
+        self._lock = threading.Lock()
+
+    def load(self, config_commit: str) -> ConfigRepo:
+        """The config at a commit (for policies), without rendering."""
+        return load_config(GitSource(self.config_repo, config_commit), self.cache)
+
+    def publish(self, config_commit: str) -> Published | None:
+        """Render + commit; None when the config is broken (logged, counted)."""
+        with self._lock:
+            started = time.monotonic()
+            try:
+                source = GitSource(self.config_repo, config_commit)
+                config = load_config(source, self.cache)
+                result = render_config(
+                    config, source, RenderOptions(cache=self.cache, workers=self.workers)
+                )
+            except MidwayError as exc:
+                self.metrics.renders.labels("error").inc()
+                self.last_error = exc.render()
+                log.error(
+                    "config commit %s does not render; the state repo keeps its last commit",
+                    config_commit[:12],
+                    extra=fields(config_commit=config_commit, error=exc.render()),
+                )
+                return None
+            rendered = time.monotonic()
+            self.metrics.renders.labels("ok").inc()
+            self.metrics.render_duration.observe(rendered - started)
+            settings = config.settings
+            argo = ArgoSource(
+                settings.state_repo_url or self.location.display, self.location.branch
+            )
+            files = state_files(result, argo)
+            outcome = publish(
+                PublishRequest(
+                    files=files,
+                    location=self.location,
+                    origin=config_origin(self.config_repo, config_commit, worktree=False),
+                    push=self.location.is_remote,
+                )
+            )
+            done = time.monotonic()
+            self.metrics.publish_duration.observe(done - started)
+            self.last_published = config_commit
+            self.last_error = None
+            published = Published(
+                config_commit=config_commit,
+                state_commit=outcome.commit,
+                config=config,
+                objects=len(result.objects),
+                changed_files=len(outcome.changes),
+                render_s=rendered - started,
+                publish_s=done - rendered,
+            )
+            log.info(
+                "published config %s: %s",
+                config_commit[:12],
+                f"state commit {outcome.commit[:12]}" if outcome.commit else "no changes",
+                extra=fields(
+                    config_commit=config_commit,
+                    state_commit=outcome.commit,
+                    objects=published.objects,
+                    changed_files=published.changed_files,
+                    render_s=round(published.render_s, 3),
+                    publish_s=round(published.publish_s, 3),
+                ),
+            )
+            return published

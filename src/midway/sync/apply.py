@@ -1,0 +1,361 @@
+"""Correct one object: server-side apply as field manager `midway`, per its policy.
+
+Given the drift verdict of an object (midway.drift's ObjectDrift), build the body to apply:
+the desired object minus every field midway must leave alone —
+
+- fields an ignore rule covers (a live edit there is allowed), and
+- fields another manager keeps reverting (contested, see fights.py).
+
+Leaving a field out of an apply releases midway's ownership of it, so the other manager's
+value stays. One exception: when no other manager owns the field (1.20's `kubectl scale`
+leaves no managedFields entry), releasing it would make the server *remove* it; then the
+live value is applied instead, which changes nothing.
+
+The first apply is not forced. If the server answers with a conflict, each conflicting field
+is either forced (the blueprint owns it per policy) or dropped and reported (an ignore rule
+lets that manager own it, or it is contested); then the apply is sent once more.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from midway.cluster import (
+    AlreadyExists,
+    ApplyConflict,
+    Connection,
+    NotFound,
+    apply,
+    create,
+)
+from midway.cluster import replace as replace_object
+from midway.drift.model import (
+    DROPPED_FROM_GIT,
+    UNKNOWN_MANAGER,
+    UNKNOWN_REMOVER,
+    DesiredObject,
+    FieldDrift,
+    ObjectDrift,
+)
+from midway.model import FIELD_MANAGER, Destination
+from midway.sync.changeset import (
+    Action,
+    ChangeSetEntry,
+    ContestedField,
+    ForcedField,
+    SkippedField,
+)
+from midway.sync.fieldpath import (
+    Tokens,
+    get_value,
+    remove,
+    resolve_path,
+    resolve_pointer,
+    set_value,
+    to_pointer,
+)
+from midway.sync.fights import FightTracker
+from midway.sync.policy import ObjectPolicy, describe_rule, ignoring_rule
+
+MAX_CONFLICT_ROUNDS = 3
+CREATED_NAMESPACE_ANNOTATION = "midway.dev/created-namespace"
+
+
+@dataclass
+class _Body:
+    """The body being prepared, plus what was left out of it and why."""
+
+    body: dict[str, Any]
+    skipped: list[SkippedField] = field(default_factory=list)
+    contested: list[ContestedField] = field(default_factory=list)
+    corrected: list[FieldDrift] = field(default_factory=list)
+
+    @property
+    def extras(self) -> list[FieldDrift]:
+        """Corrected fields an apply cannot revert: another manager added them."""
+        return [f for f in self.corrected if not f.reverted_by_apply]
+
+
+def _locate(doc: Any, drift: FieldDrift) -> Tokens | None:
+    """The field in `doc`: by readable path (merge keys survive reordering), else pointer."""
+    if drift.path:
+        tokens = resolve_path(doc, drift.path)
+        if tokens is not None:
+            return tokens
+    return resolve_pointer(doc, drift.pointer) if drift.pointer else None
+
+
+NOBODY_ELSE = frozenset({"", FIELD_MANAGER, UNKNOWN_MANAGER, UNKNOWN_REMOVER, DROPPED_FROM_GIT})
+
+
+def _owned_by_nobody_else(manager: str | None) -> bool:
+    """No other field manager to leave the field to (midway's own, or nobody known)."""
+    return manager is None or manager in NOBODY_ELSE
+
+
+def _leave_alone(body: dict[str, Any], live: Mapping[str, Any] | None, drift: FieldDrift) -> None:
+    """Make applying `body` keep the live value of `drift`'s field."""
+    in_body = _locate(body, drift)
+    if in_body is None:
+        return  # midway does not set it: applying cannot touch it
+    in_live = _locate(live, drift) if live is not None else None
+    if in_live is not None and _owned_by_nobody_else(drift.manager):
+        set_value(body, in_body, copy.deepcopy(get_value(live, in_live)))
+    else:
+        remove(body, in_body)
+
+
+def prepare_body(
+    desired: DesiredObject,
+    drift: ObjectDrift,
+    destination: Destination,
+    fights: FightTracker | None,
+) -> _Body:
+    """The desired body with ignored and contested fields left out (see module doc)."""
+    prepared = _Body(body=copy.deepcopy(dict(desired.body)))
+    for field_drift in drift.fields:
+        if field_drift.ignored:
+            _leave_alone(prepared.body, drift.live, field_drift)
+            prepared.skipped.append(
+                SkippedField(field_drift.path, field_drift.manager, str(field_drift.ignored_by))
+            )
+            continue
+        if fights is not None:
+            tokens = _locate(desired.body, field_drift)
+            wanted = get_value(desired.body, tokens) if tokens is not None else None
+            contested = fights.observe(
+                destination,
+                drift.key,
+                field_drift.path,
+                pointer=to_pointer(tokens) if tokens is not None else field_drift.pointer,
+                manager=field_drift.manager or UNKNOWN_MANAGER,
+                desired=wanted,
+                app=desired.app or drift.app,
+            )
+            if contested is not None:
+                _leave_alone(prepared.body, drift.live, field_drift)
+                prepared.contested.append(contested)
+                prepared.skipped.append(
+                    SkippedField(
+                        field_drift.path, contested.manager, f"contested by {contested.manager}"
+                    )
+                )
+                continue
+        prepared.corrected.append(field_drift)
+    return prepared
+
+
+def _namespace_missing(exc: NotFound) -> str | None:
+    details = exc.status.get("details") or {}
+    if details.get("kind") == "namespaces" and details.get("name"):
+        return str(details["name"])
+    return None
+
+
+def ensure_namespace(conn: Connection, name: str) -> bool:
+    """Create namespace `name` if it is missing; True when midway created it.
+
+    Not labelled as managed by midway: namespaces are never pruned, and a label would make
+    the drift scan list it as an orphan.
+    """
+    body = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "annotations": {CREATED_NAMESPACE_ANNOTATION: "true"}},
+    }
+    try:
+        create(conn, body)
+    except AlreadyExists:
+        return False
+    return True
+
+
+def _apply_resolving_conflicts(
+    conn: Connection,
+    prepared: _Body,
+    drift: ObjectDrift,
+    policy: ObjectPolicy,
+    dry_run: bool,
+) -> tuple[dict[str, Any], list[ForcedField]]:
+    """Apply; on a conflict force the fields the blueprint owns, drop the others, retry.
+
+    Shortcut: when the drift already names the other managers of every field to take and
+    no ignore rule depends on who the manager is, the first apply is forced (one request
+    instead of two: the conflict could only say what we know)."""
+    takeover = [f for f in prepared.corrected if f.reverted_by_apply and _foreign(f.manager)]
+    if takeover and not any(rule.manager for rule in policy.rules):
+        forced = [ForcedField(f.path, str(f.manager)) for f in takeover]
+        return apply(conn, prepared.body, dry_run=dry_run, force=True), forced
+    forced = []
+    force = False
+    rounds = 0
+    while True:
+        rounds += 1
+        try:
+            return apply(conn, prepared.body, dry_run=dry_run, force=force), forced
+        except ApplyConflict as exc:
+            if rounds >= MAX_CONFLICT_ROUNDS:
+                raise
+            force = False
+            for conflict in exc.conflicts:
+                tokens = resolve_path(prepared.body, conflict.field)
+                if tokens is None:
+                    continue
+                rule = ignoring_rule(
+                    policy.rules, drift.key, to_pointer(tokens), conflict.manager, prepared.body
+                )
+                if rule is None:
+                    forced.append(ForcedField(conflict.field, conflict.manager))
+                    force = True
+                    continue
+                remove(prepared.body, tokens)
+                prepared.skipped.append(
+                    SkippedField(conflict.field, conflict.manager, describe_rule(rule))
+                )
+
+
+def _foreign(manager: str | None) -> bool:
+    """A real other field manager (not midway, not "unknown")."""
+    return not _owned_by_nobody_else(manager)
+
+
+def _remove_extras(
+    conn: Connection, applied: dict[str, Any], extras: list[FieldDrift], dry_run: bool
+) -> dict[str, Any]:
+    """Remove fields other managers added (an apply keeps those): a PUT of the object just
+    applied minus those fields, compare-and-swap on its resourceVersion."""
+    body = copy.deepcopy(applied)
+    body.get("metadata", {}).pop("managedFields", None)  # keep the server's bookkeeping
+    removed = False
+    for extra in extras:
+        tokens = _locate(body, extra)
+        if tokens is not None:
+            removed = remove(body, tokens) or removed
+    if not removed:
+        return applied
+    return replace_object(conn, body, dry_run=dry_run)
+
+
+def correct_object(
+    conn: Connection,
+    desired: DesiredObject,
+    drift: ObjectDrift,
+    policy: ObjectPolicy,
+    destination: Destination,
+    *,
+    fights: FightTracker | None = None,
+    dry_run: bool = False,
+    always_apply: bool = False,
+    clock: Callable[[], float] = time.time,
+) -> ChangeSetEntry:
+    """Apply `desired` where `drift` says live differs, per `policy`.
+
+    `always_apply` applies even when the verdict is in-sync (the desired object changed in
+    a new state commit: an offline compare cannot see fields midway should now release).
+    Cluster failures raise ClusterError; the caller records them (and backs off).
+    """
+    entry = ChangeSetEntry(
+        destination=destination,
+        key=drift.key,
+        action="unchanged",
+        app=desired.app or drift.app,
+        path=desired.path or drift.path,
+        dry_run=dry_run,
+        time=clock(),
+    )
+    counted = drift.counted_fields
+    if drift.status in ("in-sync", "ignored") and not always_apply:
+        reason = "only ignored fields differ" if drift.status == "ignored" else ""
+        return replace(entry, reason=reason)
+    if not policy.correct:
+        what = "missing" if drift.status == "missing" else f"{len(counted)} field(s) differ"
+        return replace(
+            entry,
+            action="skipped",
+            reason=f"{what}; drift policy is warn ({policy.decided_by})",
+            fields=tuple(f.path for f in counted),
+        )
+    prepared = prepare_body(desired, drift, destination, fights)
+    if drift.status == "modified" and not prepared.corrected and not always_apply:
+        return replace(
+            entry,
+            action="skipped",
+            reason="every differing field is contested or ignored",
+            skipped_fields=tuple(prepared.skipped),
+            contested=tuple(prepared.contested),
+        )
+    before = str((drift.live or {}).get("metadata", {}).get("resourceVersion") or "")
+    notes: list[str] = []
+    try:
+        result, forced = _apply_resolving_conflicts(conn, prepared, drift, policy, dry_run)
+    except NotFound as exc:
+        namespace = _namespace_missing(exc)
+        if namespace is None:
+            raise
+        if dry_run:
+            result, forced = {}, []
+            notes.append(f"namespace {namespace} would be created")
+        else:
+            if ensure_namespace(conn, namespace):
+                notes.append(f"created namespace {namespace}")
+            result, forced = _apply_resolving_conflicts(conn, prepared, drift, policy, dry_run)
+    written = [str(result.get("metadata", {}).get("resourceVersion") or "")]
+    if prepared.extras and result:
+        result = _remove_extras(conn, result, prepared.extras, dry_run)
+        written.append(str(result.get("metadata", {}).get("resourceVersion") or ""))
+    after = str(result.get("metadata", {}).get("resourceVersion") or "")
+    action: Action
+    if drift.live is None or drift.status == "missing":
+        action = "created"
+        notes.insert(0, "missing from the cluster")
+    elif (dry_run and (prepared.corrected or always_apply)) or (not dry_run and after != before):
+        action = "configured"
+        managers = sorted({f.manager or UNKNOWN_MANAGER for f in prepared.corrected})
+        notes.insert(
+            0, f"drift by {', '.join(managers)} corrected" if managers else "desired state changed"
+        )
+    else:
+        action = "unchanged"
+    if fights is not None and not dry_run:
+        for field_drift in prepared.corrected:
+            tokens = _locate(desired.body, field_drift)
+            value = get_value(desired.body, tokens) if tokens is not None else None
+            fights.corrected(destination, drift.key, field_drift.path, value)
+    return replace(
+        entry,
+        action=action,
+        reason="; ".join(notes),
+        written_versions=() if dry_run else tuple(v for v in written if v),
+        fields=tuple(f.path for f in prepared.corrected),
+        forced=tuple(forced),
+        skipped_fields=tuple(prepared.skipped),
+        contested=tuple(prepared.contested),
+    )
+
+
+def failed_entry(
+    desired: DesiredObject | None,
+    drift: ObjectDrift,
+    destination: Destination,
+    error: Exception,
+    *,
+    dry_run: bool = False,
+    clock: Callable[[], float] = time.time,
+) -> ChangeSetEntry:
+    """The entry for an object whose correction failed (the error message is the reason)."""
+    message = getattr(error, "message", None) or str(error)
+    return ChangeSetEntry(
+        destination=destination,
+        key=drift.key,
+        action="skipped",
+        reason=f"failed: {message}",
+        app=(desired.app if desired else None) or drift.app,
+        path=(desired.path if desired else None) or drift.path,
+        dry_run=dry_run,
+        error=True,
+        time=clock(),
+    )

@@ -1,0 +1,262 @@
+"""Resilience: an API server that goes away and comes back (a PRIVATE cluster: the shared
+one is never stopped), SIGTERM during work, and two replicas with leader election."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.cluster import SCRIPT, TestCluster, kubectl
+from support.syncenv import (
+    SyncConfigRepo,
+    cleanup_sync_namespaces,  # noqa: F401
+    daemon_thread,
+    free_port,
+    http_get,
+    metric,
+    wait_for,
+)
+
+pytestmark = pytest.mark.cluster
+
+
+def _data(cluster: TestCluster, namespace: str, name: str) -> dict[str, str] | None:
+    result = kubectl(cluster, "-n", namespace, "get", "configmap", name, "-o", "json", check=False)
+    if result.returncode != 0:
+        return None
+    return dict(json.loads(result.stdout).get("data") or {})
+
+
+def _patch(cluster: TestCluster, namespace: str, name: str, data: dict[str, str]) -> None:
+    kubectl(
+        cluster,
+        *("-n", namespace, "patch", "configmap", name, "--type", "merge"),
+        *("-p", json.dumps({"data": data})),
+    )
+
+
+@pytest.fixture
+def private_cluster(tmp_path: Path) -> Iterator[TestCluster]:
+    """A cluster of this test alone (its own etcd, apiserver, ports), stopped afterwards."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
+    offset = 300 + (int(worker[2:]) if worker[2:].isdigit() else 0)
+    state = Path(f"/tmp/midway-test-cluster-daemon-{worker}")
+    env = {
+        **os.environ,
+        "MIDWAY_CLUSTER_DIR": str(state),
+        "MIDWAY_ETCD_PORT": str(12379 + offset * 10),
+        "MIDWAY_ETCD_PEER_PORT": str(12380 + offset * 10),
+        "MIDWAY_APISERVER_PORT": str(16443 + offset * 10),
+        "MIDWAY_KCM_PORT": str(16457 + offset * 10),
+        "MIDWAY_CLUSTER_CONTEXT": "midway-daemon-resilience",
+    }
+
+    def script(*args: str) -> None:
+        result = subprocess.run(
+            [str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=180
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    class Private(TestCluster):
+        def stop_apiserver(self) -> None:
+            script("stop-apiserver")
+
+        def start_apiserver(self) -> None:
+            script("start-apiserver")
+
+    script("up")
+    try:
+        yield Private(
+            kubeconfig=state / "kubeconfig",
+            server=f"https://127.0.0.1:{env['MIDWAY_APISERVER_PORT']}",
+            token=(state / "token").read_text().strip(),
+            context="midway-daemon-resilience",
+            script=SCRIPT,
+        )
+    finally:
+        script("down")
+
+
+@pytest.mark.slow
+def test_apiserver_restart_makes_the_daemon_unready_then_converged(
+    tmp_path: Path, test_cluster: TestCluster, private_cluster: TestCluster
+) -> None:
+    repo = SyncConfigRepo.create(tmp_path, policy="correct")
+    repo.set_app("alpha", {"mode": "fast"})
+    repo.commit("alpha")
+    namespace = repo.namespace("alpha")
+    with daemon_thread(repo, private_cluster) as daemon:
+        port = daemon.http.port
+        wait_for(lambda: _data(private_cluster, namespace, "alpha-kv"), 20, what="alpha-kv")
+        wait_for(lambda: http_get(port, "/readyz")[0] == 200, 10, what="ready")
+
+        private_cluster.stop_apiserver()
+        wait_for(lambda: http_get(port, "/readyz")[0] == 503, 10, what="/readyz false")
+        _, body = http_get(port, "/readyz")
+        assert "unreachable" in body
+        assert http_get(port, "/healthz")[0] == 200  # alive, just not ready
+        labels = {"env": "dev", "cluster": "dev-1"}
+        assert metric(daemon, "midway_cluster_reachable", **labels) == 0
+        time.sleep(2.0)  # the daemon keeps running without its cluster
+
+        private_cluster.start_apiserver()
+        wait_for(lambda: http_get(port, "/readyz")[0] == 200, 40, what="/readyz true again")
+        _patch(private_cluster, namespace, "alpha-kv", {"mode": "slow"})
+        wait_for(
+            lambda: (_data(private_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast",
+            20,
+            what="converged after the restart",
+        )
+        assert metric(daemon, "midway_cluster_reachable", **labels) == 1
+        restarts = daemon.metrics.registry.get_sample_value(
+            "midway_watch_restarts_total",
+            {**labels, "resource": "configmaps"},
+        )
+        assert restarts is not None and restarts >= 1
+
+
+def _start_daemon(
+    repo: SyncConfigRepo, cluster: TestCluster, port: int, *extra: str, log: Path
+) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "midway.cli.main",
+        "--config",
+        str(repo.root),
+        "daemon",
+        *("--port", str(port), "--host", "127.0.0.1", "--env", "dev"),
+        *("--kubeconfig", str(cluster.kubeconfig), "--context", cluster.context),
+        "--log-format",
+        "json",
+        *extra,
+    ]
+    handle = log.open("wb")
+    return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait(10)
+
+
+@pytest.mark.slow
+def test_sigterm_during_work_exits_zero_within_ten_seconds(
+    tmp_path: Path, test_cluster: TestCluster
+) -> None:
+    repo = SyncConfigRepo.create(tmp_path, policy="correct")
+    repo.set_app("busy", {"a": "1"}, extra=400)  # plenty of objects to apply
+    repo.commit("busy")
+    log = tmp_path / "daemon.log"
+    port = free_port()
+    process = _start_daemon(repo, test_cluster, port, "--workers", "2", log=log)
+    try:
+        wait_for(
+            lambda: b"created" in log.read_bytes() or process.poll() is not None,
+            30,
+            what="the daemon to be busy creating objects",
+        )
+        assert process.poll() is None, log.read_text()
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(15)
+        elapsed = time.monotonic() - started
+    finally:
+        _stop(process)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert code == 0, log.read_text()[-2000:]
+    assert elapsed < 10.0
+    assert any(line["msg"] == "midway daemon stopped" for line in lines)
+    print(f"SIGTERM -> exit 0 in {elapsed:.2f}s")
+
+
+def _leader(port: int) -> bool | None:
+    code, body = http_get(port, "/metrics")
+    if code != 200:
+        return None
+    return 'midway_shard_leader{shard="0"} 1.0' in body
+
+
+def _corrections(port: int) -> float:
+    _, body = http_get(port, "/metrics")
+    total = 0.0
+    for line in body.splitlines():
+        if line.startswith("midway_corrections_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+@pytest.mark.slow
+def test_two_replicas_one_leader_and_takeover(
+    tmp_path: Path, test_cluster: TestCluster, k8s_namespace: str
+) -> None:
+    repo = SyncConfigRepo.create(tmp_path, policy="correct")
+    repo.set_app("alpha", {"mode": "fast"})
+    repo.commit("alpha")
+    namespace = repo.namespace("alpha")
+    lease = ("--leader-elect", "--lease-namespace", k8s_namespace, "--lease-duration", "5")
+    ports = {"a": free_port(), "b": free_port()}
+    processes = {
+        name: _start_daemon(
+            repo,
+            test_cluster,
+            port,
+            *lease,
+            "--identity",
+            f"replica-{name}",
+            log=tmp_path / f"{name}.log",
+        )
+        for name, port in ports.items()
+    }
+    try:
+        wait_for(
+            lambda: (
+                sum(1 for p in ports.values() if _leader(p)) == 1
+                and all(_leader(p) is not None for p in ports.values())
+            ),
+            20,
+            what="exactly one leader",
+        )
+        leader = next(name for name, port in ports.items() if _leader(port))
+        follower = "b" if leader == "a" else "a"
+        wait_for(lambda: _data(test_cluster, namespace, "alpha-kv"), 15, what="alpha-kv")
+        _patch(test_cluster, namespace, "alpha-kv", {"mode": "slow"})
+        wait_for(
+            lambda: (_data(test_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast",
+            10,
+            what="the leader's correction",
+        )
+        assert _corrections(ports[leader]) >= 2  # created + configured
+        assert _corrections(ports[follower]) == 0  # the follower never acted
+        holder = kubectl(
+            test_cluster, "-n", k8s_namespace, "get", "lease", "midway-shard-0", "-o", "json"
+        )
+        assert json.loads(holder.stdout)["spec"]["holderIdentity"] == f"replica-{leader}"
+
+        killed = time.monotonic()
+        processes[leader].kill()  # no chance to release the lease
+        processes[leader].wait(10)
+        wait_for(lambda: _leader(ports[follower]), 15, interval_s=0.1, what="takeover")
+        takeover = time.monotonic() - killed
+        print(f"leader killed -> follower leads after {takeover:.2f}s (lease 5s)")
+        assert takeover <= 5.0 + 3.0  # the lease duration, plus one retry period and slack
+        wait_for(lambda: http_get(ports[follower], "/readyz")[0] == 200, 15, what="ready")
+        _patch(test_cluster, namespace, "alpha-kv", {"mode": "slower"})
+        wait_for(
+            lambda: (_data(test_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast",
+            10,
+            what="the new leader's correction",
+        )
+        assert _corrections(ports[follower]) >= 1
+    finally:
+        for process in processes.values():
+            _stop(process)

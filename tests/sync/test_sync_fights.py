@@ -1,0 +1,70 @@
+"""Fight detection: N reverts by one manager within the window make a field contested."""
+
+from __future__ import annotations
+
+from midway.model import Destination, ObjectKey
+from midway.sync.fights import FightTracker
+
+DEST = Destination("dev", "dev-1")
+KEY = ObjectKey("apps", "Deployment", "shop", "web")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _round(tracker: FightTracker, manager: str = "hpa", desired: object = 2) -> object:
+    contested = tracker.observe(
+        DEST, KEY, "spec.replicas", pointer="/spec/replicas", manager=manager, desired=desired
+    )
+    if contested is None:
+        tracker.corrected(DEST, KEY, "spec.replicas", desired)
+    return contested
+
+
+def test_third_revert_within_the_window_is_a_fight() -> None:
+    clock = FakeClock()
+    tracker = FightTracker(threshold=3, window_s=600, clock=clock)
+    assert _round(tracker) is None  # first drift: a plain correction, not a revert
+    clock.now += 5
+    assert _round(tracker) is None  # revert 1
+    clock.now += 5
+    assert _round(tracker) is None  # revert 2
+    clock.now += 5
+    contested = _round(tracker)  # revert 3
+    assert contested is not None
+    assert contested.manager == "hpa" and contested.reverts == 3  # type: ignore[attr-defined]
+    assert tracker.contested(DEST) == [contested]
+    assert tracker.detected == 1
+    snippet = contested.suggestion("apps/shop/web.yaml")  # type: ignore[attr-defined]
+    assert "path: /spec/replicas" in snippet and "kind: Deployment" in snippet
+
+
+def test_slow_reverts_outside_the_window_are_no_fight() -> None:
+    clock = FakeClock()
+    tracker = FightTracker(threshold=3, window_s=60, clock=clock)
+    for _ in range(6):
+        assert _round(tracker) is None
+        clock.now += 61
+
+
+def test_reverts_by_different_managers_do_not_add_up() -> None:
+    clock = FakeClock()
+    tracker = FightTracker(threshold=3, clock=clock)
+    for manager in ("a", "b", "c", "a", "b"):
+        assert _round(tracker, manager) is None
+        clock.now += 1
+
+
+def test_a_new_desired_value_ends_the_contest() -> None:
+    clock = FakeClock()
+    tracker = FightTracker(threshold=1, clock=clock)
+    assert _round(tracker) is None
+    assert _round(tracker) is not None
+    assert _round(tracker) is not None  # stays contested
+    assert _round(tracker, desired=3) is None  # the state repo now wants something else
+    assert tracker.contested() == []

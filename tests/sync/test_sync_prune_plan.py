@@ -1,0 +1,97 @@
+"""The prune plan (pure): previous commit minus new, ownership labels, empty-render guard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from midway.drift.model import DesiredObject
+from midway.model import Destination
+from midway.sync.policy import PrunePolicy
+from midway.sync.prune import plan_prune
+
+DEV = Destination("dev", "dev-1")
+
+
+def _obj(name: str, app: str = "beta", team: str = "qa", env: str = "dev") -> DesiredObject:
+    labels = {
+        "app.kubernetes.io/managed-by": "midway",
+        "midway.dev/app": app,
+        "midway.dev/team": team,
+        "midway.dev/env": env,
+    }
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": f"ns-{app}", "labels": labels},
+    }
+    return DesiredObject(
+        body=body, path=f"dev/dev-1/ns-{app}/{app}/configmap-{name}.yaml", app=f"{team}/{app}"
+    )
+
+
+def _live_of(objects: dict[str, dict[str, Any] | None]) -> Any:
+    def lookup(obj: DesiredObject) -> dict[str, Any] | None:
+        return objects.get(obj.key.name)
+
+    return lookup
+
+
+def _as_live(obj: DesiredObject, changes: dict[str, str | None] | None = None) -> dict[str, Any]:
+    labels = dict(obj.body["metadata"]["labels"])
+    for name, value in (changes or {}).items():
+        if value is None:
+            labels.pop(name, None)
+        else:
+            labels[name] = value
+    return {**obj.body, "metadata": {**obj.body["metadata"], "labels": labels, "uid": "u-1"}}
+
+
+ON = PrunePolicy(enabled=True)
+
+
+def test_only_objects_of_the_previous_commit_that_are_gone_now() -> None:
+    alpha, beta1, beta2 = _obj("alpha-kv", "alpha"), _obj("beta-kv"), _obj("beta-extra")
+    steps = plan_prune(
+        DEV,
+        previous=[alpha, beta1, beta2],
+        current=[alpha],
+        lookup=_live_of({"beta-kv": _as_live(beta1), "beta-extra": None}),
+        policy=ON,
+    )
+    assert [(s.key.name, s.delete, s.uid) for s in steps] == [("beta-kv", True, "u-1")]
+
+
+def test_someone_elses_object_with_the_same_name_is_left_alone() -> None:
+    beta, alpha = _obj("beta-kv"), _obj("alpha-kv", "alpha")
+    unlabelled = _as_live(beta, {"app.kubernetes.io/managed-by": None})
+    steps = plan_prune(DEV, [alpha, beta], [alpha], _live_of({"beta-kv": unlabelled}), ON)
+    assert [s.delete for s in steps] == [False]
+    assert "not midway's" in steps[0].reason and "managed-by=<unset>" in steps[0].reason
+    other_app = _as_live(beta, {"midway.dev/app": "gamma"})
+    steps = plan_prune(DEV, [alpha, beta], [alpha], _live_of({"beta-kv": other_app}), ON)
+    assert not steps[0].delete and "midway.dev/app=gamma" in steps[0].reason
+    other_env = _as_live(beta, {"midway.dev/env": "prod"})
+    steps = plan_prune(DEV, [alpha, beta], [alpha], _live_of({"beta-kv": other_env}), ON)
+    assert not steps[0].delete
+
+
+def test_an_empty_new_set_prunes_nothing_unless_allowed() -> None:
+    beta = _obj("beta-kv")
+    live = _live_of({"beta-kv": _as_live(beta)})
+    steps = plan_prune(DEV, [beta], [], live, ON)
+    assert [s.delete for s in steps] == [False]
+    assert "empty" in steps[0].reason and "allowEmptyPrune" in steps[0].reason
+    allowed = PrunePolicy(enabled=True, allow_empty=True)
+    assert [s.delete for s in plan_prune(DEV, [beta], [], live, allowed)] == [True]
+
+
+def test_prune_off_and_the_command_line_override() -> None:
+    alpha, beta = _obj("alpha-kv", "alpha"), _obj("beta-kv")
+    live = _live_of({"beta-kv": _as_live(beta)})
+    off = PrunePolicy(enabled=False)
+    steps = plan_prune(DEV, [alpha, beta], [alpha], live, off)
+    assert not steps[0].delete and "policy.prune" in steps[0].reason
+    steps = plan_prune(DEV, [alpha, beta], [alpha], live, off, requested=True)
+    assert steps[0].delete
+    steps = plan_prune(DEV, [alpha, beta], [alpha], live, ON, requested=False)
+    assert not steps[0].delete and "--prune" in steps[0].reason
