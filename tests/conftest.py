@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["support.cluster", "support.example", "support.configrepo", "support.drift_example"]
+pytest_plugins = [
+    "support.cluster",
+    "support.example",
+    "support.configrepo",
+    "support.drift_example",
+]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,9 @@ import pygit2
 import pytest
 
 from midway.errors import MidwayError
-from midway.gitrepo.writing import FileChange, GitStore, PathConflict, Stamp, scrub
+from midway.gitrepo.credentials import scrub
+from midway.gitrepo.trees import FileChange, PathConflict
+from midway.gitrepo.writing import GitStore, Stamp
 
 STAMP = Stamp("midway", "midway@localhost", 1_700_000_000, 120)
 REF = "refs/heads/main"

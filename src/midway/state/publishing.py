@@ -23,7 +23,8 @@ from pathlib import Path
 
 from midway.errors import MidwayError
 from midway.gitrepo.reading import CommitStamp, commit_stamp, repository_identity
-from midway.gitrepo.writing import FileChange, GitStore, PathConflict, Stamp
+from midway.gitrepo.trees import FileChange, PathConflict
+from midway.gitrepo.writing import GitStore, Stamp
 from midway.state.location import StateLocation, scrub_url
 from midway.state.message import ChangeSummary, PathChange, commit_message, summarize
 from midway.state.repository import OpenedState, open_state, tracking_ref

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from midway.errors import MidwayError, SourceLocation
-from midway.gitrepo.writing import FileChange
+from midway.gitrepo.trees import FileChange
 from midway.model import LABEL_TEAM, ObjectKey, Settings
 from midway.render.layout import CLUSTER_SCOPED_DIR
 from midway.state.argocd import ARGOCD_DIR
