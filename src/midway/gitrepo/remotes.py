@@ -131,6 +131,10 @@ def _looks_rejected(text: str) -> bool:
             "not present locally",  # libgit2: the remote branch moved past what we fetched
             "fetch first",
             "rejected",
+            # a concurrent writer holds a ref/packed-refs lock in a local remote: transient,
+            # handled like a rejection (fetch, rebuild, push again with backoff)
+            "failed to lock",
+            "locked",
         )
     )
 
