@@ -1,0 +1,74 @@
+"""`midway check [FILES…]`: the pre-commit entry point.
+
+Loads and validates the config repo (schema, params, blueprint resolution), then renders only
+the apps the given files can affect, which runs the Kubernetes schema validation and the
+plaintext-secret refusal. Files outside the config roots are ignored. Exit 0 ok, 2 errors.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import click
+
+from midway.cli.context import CliContext
+from midway.config.loader import load_config
+from midway.config.source import DiskSource
+from midway.preview.affected import affected_apps, is_config_path, with_namespace_neighbours
+from midway.render.cache import Cache
+from midway.render.pipeline import RenderOptions, render_config
+
+
+def config_paths(root: Path, files: Iterable[str]) -> list[str]:
+    """The given files as config-repo-relative paths; files elsewhere are dropped."""
+    cwd = Path.cwd()
+    found: set[str] = set()
+    for name in files:
+        # abspath, not resolve(): a symlinked config file is checked where it sits
+        absolute = Path(os.path.abspath(cwd / name))
+        try:
+            rel = absolute.relative_to(root).as_posix()
+        except ValueError:
+            continue
+        if is_config_path(rel):
+            found.add(rel)
+    return sorted(found)
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option("--no-cache", is_flag=True, help="Parse and evaluate everything afresh.")
+@click.option("--workers", type=int, help="Parallel Jsonnet workers (default: CPU count).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (as `midway -q`).")
+@click.pass_obj
+def check(
+    ctx: CliContext, files: tuple[str, ...], no_cache: bool, workers: int | None, quiet: bool
+) -> None:
+    """Validate config files and render the apps they affect (all apps without FILES)."""
+    ctx.quiet = ctx.quiet or quiet
+    root = ctx.config_path.resolve()
+    paths = config_paths(root, files)
+    if files and not paths:
+        if not ctx.quiet:
+            click.echo("checked 0 files, rendered 0 apps (no config files given)")
+        return
+    cache = Cache.disabled() if no_cache else ctx.cache
+    source = DiskSource(root)
+    config = load_config(source, cache)
+    apps = affected_apps(paths, [config]) if files else None
+    if apps is not None:
+        apps = with_namespace_neighbours(apps, config)
+    rendered = 0
+    if apps is None or apps:
+        result = render_config(
+            config, source, RenderOptions(apps=apps, workers=workers, cache=cache)
+        )
+        if apps is not None and any(not obj.key.namespace for obj in result.objects):
+            # Cluster-scoped objects can collide with any app's: let the full render check.
+            result = render_config(config, source, RenderOptions(workers=workers, cache=cache))
+        rendered = len(result.resolved)
+    if not ctx.quiet:
+        checked = len(paths) if files else len(source.paths())
+        click.echo(f"checked {checked} files, rendered {rendered} apps")

@@ -1,0 +1,115 @@
+"""Which apps a set of changed config files can affect: the input of `check` (render only
+those) and of `diff` (compare only those). Render output depends on the app file, the files
+of its blueprint directory, its environment file, the shared libraries and midway.yaml, and
+on nothing else (the Jsonnet sandbox sees only the blueprint directory and lib/ + vendor/).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from midway.config.source import CONFIG_ROOTS, ROOT_FILES
+from midway.model import ConfigRepo
+from midway.render.normalize import namespace_for
+
+FileRole = Literal["app", "blueprint", "environment", "shared", "settings"]
+SHARED_DIRS = ("lib", "vendor")
+
+
+@dataclass(frozen=True, order=True)
+class ConfigFile:
+    """A config file and what it feeds: `name` is the app id, blueprint directory name,
+    environment name, or the file itself for shared files and settings."""
+
+    role: FileRole
+    name: str
+    path: str
+
+
+def is_config_path(path: str) -> bool:
+    """Files midway reads; anything else in the repository (docs, CI files) is ignored."""
+    return path in ROOT_FILES or ("/" in path and path.split("/", 1)[0] in CONFIG_ROOTS)
+
+
+def classify(path: str) -> ConfigFile | None:
+    if not is_config_path(path):
+        return None
+    if path in ROOT_FILES:
+        return ConfigFile("settings", path, path)
+    top, _, rest = path.partition("/")
+    if top in SHARED_DIRS:
+        return ConfigFile("shared", path, path)
+    if top == "blueprints":
+        return ConfigFile("blueprint", rest.split("/", 1)[0], path)
+    stem = posixpath.splitext(rest)[0]
+    if top == "environments":
+        return ConfigFile("environment", stem, path)
+    return ConfigFile("app", stem, path)  # apps/<team>/<app>.yaml -> team/app
+
+
+def changed_paths(base: Mapping[str, str], head: Mapping[str, str]) -> list[str]:
+    """Paths whose content identity (git blob id) differs, including added and removed."""
+    return sorted(p for p in base.keys() | head.keys() if base.get(p) != head.get(p))
+
+
+def blueprint_name(directory_name: str) -> str:
+    """`web-service@1` -> `web-service`: every directory of a blueprint competes in resolution."""
+    return directory_name.split("@", 1)[0]
+
+
+def affected_apps(paths: Iterable[str], configs: Iterable[ConfigRepo]) -> frozenset[str] | None:
+    """App ids whose render may change when `paths` change; None means every app.
+
+    Any directory of a blueprint counts for all apps asking for that blueprint by name: a new
+    or removed version can change which version their range resolves to.
+    """
+    configs = list(configs)
+    apps: set[str] = set()
+    blueprints: set[str] = set()
+    environments: set[str] = set()
+    for path in paths:
+        found = classify(path)
+        if found is None:
+            continue
+        if found.role in ("shared", "settings"):
+            return None
+        if found.role == "app":
+            apps.add(found.name)
+        elif found.role == "blueprint":
+            blueprints.add(blueprint_name(found.name))
+        else:
+            environments.add(found.name)
+    for config in configs:
+        for app in config.apps.values():
+            if app.blueprint.name in blueprints or environments & set(app.environments):
+                apps.add(app.id)
+    return frozenset(apps)
+
+
+def with_namespace_neighbours(apps: frozenset[str], config: ConfigRepo) -> frozenset[str]:
+    """`apps` plus every app that shares a namespace with one of them in some environment.
+
+    Two apps in one namespace can produce the same object; rendering them together lets the
+    render's duplicate check see it. With the usual `{team}-{app}` template nothing is added.
+    """
+    targets: set[tuple[str, str]] = set()
+    for app_id in apps:
+        app = config.apps.get(app_id)
+        if app is None:
+            continue
+        for env_name in app.environments:
+            env = config.environments[env_name]
+            targets.add((env_name, namespace_for(env.namespace_template, app, env_name)))
+    found = set(apps)
+    for app in config.apps.values():
+        if app.id in found:
+            continue
+        for env_name in app.environments:
+            env = config.environments[env_name]
+            if (env_name, namespace_for(env.namespace_template, app, env_name)) in targets:
+                found.add(app.id)
+                break
+    return frozenset(found)

@@ -1,0 +1,132 @@
+"""Blast radius: for each shared input that changed (a blueprint directory, an environment,
+the shared libraries, midway.yaml), every app × environment it feeds, split into those whose
+rendered output changed and those that came out identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from midway.model import ConfigRepo
+from midway.preview.affected import classify
+from midway.preview.changeset import ChangeSet
+
+CauseKind = Literal["blueprint", "environment", "shared", "settings"]
+CAUSE_ORDER: dict[str, int] = {"settings": 0, "shared": 1, "environment": 2, "blueprint": 3}
+
+
+@dataclass(frozen=True, order=True)
+class AppEnv:
+    app: str
+    env: str
+
+
+@dataclass(frozen=True)
+class Cause:
+    kind: CauseKind
+    name: str  # blueprint directory (web-service@1), environment, "lib/ and vendor/", midway.yaml
+    files: tuple[str, ...]
+    changed: tuple[AppEnv, ...]
+    unchanged: tuple[AppEnv, ...]
+    # Apps fed by this input whose own file changed too: their change has two possible causes.
+    direct: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        if self.kind == "blueprint":
+            return f"blueprint {self.name}"
+        if self.kind == "environment":
+            return f"environment {self.name}"
+        if self.kind == "shared":
+            return "shared libraries"
+        return "repository settings"
+
+    @property
+    def candidates(self) -> int:
+        return len(self.changed) + len(self.unchanged)
+
+
+@dataclass(frozen=True)
+class BlastRadius:
+    causes: tuple[Cause, ...]
+
+    @property
+    def changed(self) -> frozenset[AppEnv]:
+        return frozenset(unit for cause in self.causes for unit in cause.changed)
+
+
+def _units(configs: Iterable[ConfigRepo], apps: frozenset[str] | None) -> set[AppEnv]:
+    return {
+        AppEnv(app.id, env)
+        for config in configs
+        for app in config.apps.values()
+        if apps is None or app.id in apps
+        for env in app.environments
+    }
+
+
+def _blueprint_directory(config: ConfigRepo, ref: str) -> str | None:
+    """`web-service@2.1.0` -> `web-service` (the directory name under blueprints/)."""
+    name, _, version = ref.partition("@")
+    for blueprint in config.blueprints.get(name, ()):
+        if str(blueprint.version) == version:
+            return blueprint.directory.removeprefix("blueprints/")
+    return None
+
+
+def blast_radius(paths: Iterable[str], changeset: ChangeSet) -> BlastRadius:
+    """Group `paths` (changed config files) into causes; app files are not a blast radius."""
+    files: dict[tuple[CauseKind, str], list[str]] = {}
+    app_files: set[str] = set()
+    for path in paths:
+        found = classify(path)
+        if found is not None and found.role == "app":
+            app_files.add(found.name)
+        if found is None or found.role == "app":
+            continue
+        kind: CauseKind = found.role
+        name = found.name
+        if kind == "shared":
+            name = "lib/ and vendor/"
+        files.setdefault((kind, name), []).append(path)
+    if not files:
+        return BlastRadius(())
+
+    compared = changeset.compared_apps
+    configs = (changeset.base, changeset.head)
+    every = _units(configs, compared)
+    output_changed = {AppEnv(c.app, c.env) for c in changeset.changes}
+    directories: dict[AppEnv, set[str]] = {}
+    sides = ((changeset.base, changeset.base_resolved), (changeset.head, changeset.head_resolved))
+    for config, resolved in sides:
+        for app_id, ref in resolved.items():
+            directory = _blueprint_directory(config, ref)
+            app = config.apps.get(app_id)
+            if directory is None or app is None:
+                continue
+            for env in app.environments:
+                directories.setdefault(AppEnv(app_id, env), set()).add(directory)
+
+    causes: list[Cause] = []
+    for (kind, name), cause_files in sorted(
+        files.items(), key=lambda item: (CAUSE_ORDER[item[0][0]], item[0][1])
+    ):
+        if kind == "blueprint":
+            fed = {u for u in every if name in directories.get(u, set())}
+        elif kind == "environment":
+            fed = {u for u in every if u.env == name}
+        else:
+            fed = every
+        causes.append(
+            Cause(
+                kind=kind,
+                name=name,
+                files=tuple(sorted(cause_files)),
+                changed=tuple(sorted(fed & output_changed)),
+                unchanged=tuple(sorted(fed - output_changed)),
+                direct=tuple(sorted({u.app for u in fed} & app_files)),
+            )
+        )
+    return BlastRadius(tuple(causes))

@@ -1,0 +1,140 @@
+"""`midway check FILES…`: validate, then render only the apps the files can affect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support.example import RunCli, write
+
+
+def check(run_cli: RunCli, root: Path, *files: str) -> tuple[int, str, str]:
+    return run_cli("--config", str(root), "check", *[str(root / f) for f in files])
+
+
+def test_one_good_app_file(run_cli: RunCli, example_repo: Path) -> None:
+    code, out, err = check(run_cli, example_repo, "apps/payments/checkout.yaml")
+    assert (code, out, err) == (0, "checked 1 files, rendered 1 apps\n", "")
+
+
+def test_quiet_prints_nothing_on_success(run_cli: RunCli, example_repo: Path) -> None:
+    code, out, err = run_cli(
+        "--config", str(example_repo), "-q", "check", str(example_repo / "apps/search/indexer.yaml")
+    )
+    assert (code, out, err) == (0, "", "")
+
+
+def test_paths_relative_to_the_working_directory(
+    run_cli: RunCli, example_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(example_repo / "apps")
+    code, out, _ = run_cli("--config", "..", "check", "payments/checkout.yaml", "../README.md")
+    assert (code, out) == (0, "checked 1 files, rendered 1 apps\n")
+
+
+@pytest.mark.parametrize(
+    ("files", "apps"),
+    [
+        # a blueprint file: every app asking for that blueprint name (any version)
+        (["blueprints/worker/main.jsonnet"], 2),
+        (["blueprints/web-service@1/blueprint.yaml"], 4),
+        # an environment file: every app deployed there
+        (["environments/staging.yaml"], 7),
+        # shared libraries and repo settings: everything
+        (["lib/k8s.libsonnet"], 8),
+        (["midway.yaml"], 8),
+        (["apps/payments/checkout.yaml", "apps/search/indexer.yaml"], 2),
+    ],
+)
+def test_renders_only_affected_apps(
+    run_cli: RunCli, example_repo: Path, files: list[str], apps: int
+) -> None:
+    code, out, _ = check(run_cli, example_repo, *files)
+    assert code == 0
+    assert out == f"checked {len(files)} files, rendered {apps} apps\n"
+
+
+def test_no_files_checks_everything(run_cli: RunCli, example_repo: Path) -> None:
+    code, out, _ = run_cli("--config", str(example_repo), "check")
+    assert code == 0
+    assert out.endswith(", rendered 8 apps\n")
+
+
+def test_files_outside_the_config_roots_are_ignored(
+    run_cli: RunCli, example_repo: Path, tmp_path: Path
+) -> None:
+    write(example_repo, "docs/notes.md", "# not config\n")
+    write(tmp_path, "elsewhere/apps/x/y.yaml", "not: ours\n")
+    code, out, _ = run_cli(
+        "--config",
+        str(example_repo),
+        "check",
+        str(example_repo / "docs/notes.md"),
+        str(example_repo / "README.md"),
+        str(tmp_path / "elsewhere/apps/x/y.yaml"),
+    )
+    assert (code, out) == (0, "checked 0 files, rendered 0 apps (no config files given)\n")
+
+
+def test_bad_param_fails_with_file_line_col(run_cli: RunCli, example_repo: Path) -> None:
+    path = example_repo / "apps/payments/checkout.yaml"
+    path.write_text(path.read_text().replace("port: 8080", "port: eighty"))
+
+    code, out, err = check(run_cli, example_repo, "apps/payments/checkout.yaml")
+
+    assert code == 2
+    assert out == ""
+    assert err.startswith("apps/payments/checkout.yaml:10:5: error: `params.port`")
+
+
+def test_yaml_syntax_error(run_cli: RunCli, example_repo: Path) -> None:
+    write(example_repo, "apps/payments/checkout.yaml", "spec: [unclosed\n")
+    code, _, err = check(run_cli, example_repo, "apps/payments/checkout.yaml")
+    assert code == 2
+    assert "apps/payments/checkout.yaml:2:" in err
+
+
+def test_unresolvable_blueprint_range(run_cli: RunCli, example_repo: Path) -> None:
+    path = example_repo / "apps/search/indexer.yaml"
+    path.write_text(path.read_text().replace("worker@^1", "worker@^7"))
+    code, _, err = check(run_cli, example_repo, "apps/search/indexer.yaml")
+    assert code == 2
+    assert "apps/search/indexer.yaml:" in err and "no version of blueprint `worker`" in err
+
+
+def test_plaintext_secret_is_refused(run_cli: RunCli, probe_repo: Path) -> None:
+    write(
+        probe_repo,
+        "blueprints/probe/main.jsonnet",
+        "function(app, env, params) [{apiVersion: 'v1', kind: 'Secret', "
+        "metadata: {name: 'x'}, stringData: {password: 'hunter2'}}]\n",
+    )
+    code, _, err = check(run_cli, probe_repo, "apps/qa/probe.yaml")
+    assert code == 2
+    assert "blueprints/probe/main.jsonnet: error: Secret x" in err
+    assert "plaintext" in err
+    assert "hunter2" not in err
+
+
+def test_kubernetes_schema_validation(run_cli: RunCli, probe_repo: Path) -> None:
+    write(
+        probe_repo,
+        "blueprints/probe/main.jsonnet",
+        "function(app, env, params) [{apiVersion: 'v1', kind: 'ConfigMap', "
+        "metadata: {name: 'x'}, data: {count: 42}}]\n",
+    )
+    code, _, err = check(run_cli, probe_repo, "blueprints/probe/main.jsonnet")
+    assert code == 2
+    assert "ConfigMap" in err and "data.count" in err
+
+
+def test_unaffected_apps_are_not_rendered(run_cli: RunCli, probe_repo: Path) -> None:
+    write(probe_repo, "blueprints/probe/main.jsonnet", "function(app, env, params) error 'boom'\n")
+
+    code, out, _ = check(run_cli, probe_repo, "apps/payments/checkout.yaml")
+    assert (code, out) == (0, "checked 1 files, rendered 1 apps\n")
+
+    code, _, err = check(run_cli, probe_repo, "apps/qa/probe.yaml")
+    assert code == 2
+    assert "boom" in err
