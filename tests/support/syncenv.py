@@ -299,7 +299,7 @@ def wait_for(
 
 
 def daemon_options(repo: SyncConfigRepo, cluster: Any, **overrides: Any) -> Any:
-    from midway.daemon.run import DaemonOptions
+    from midway.daemon.options import DaemonOptions
 
     settings: dict[str, Any] = {
         "config": str(repo.root),

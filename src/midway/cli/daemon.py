@@ -83,7 +83,8 @@ def daemon(
     import os
 
     from midway.daemon.logging import setup_logging
-    from midway.daemon.run import DaemonOptions, run_daemon
+    from midway.daemon.options import DaemonOptions
+    from midway.daemon.run import run_daemon
 
     level = logging.DEBUG if ctx.verbose >= 2 else logging.INFO
     setup_logging(log_format, level)

@@ -1,9 +1,11 @@
 """On a new config commit: load, render and publish it to the state repo (one commit).
 
-The same steps as `midway publish --rev <commit>`, through the state package's writer
-(`midway.state.publishing.publish`): the same config commit twice makes no new commit, and
-concurrent publishers (two replicas, CI) retry on a fresh parent. A config that does not
-load or render is logged and counted; the state repo keeps its last good commit.
+Publisher does one publish, the same steps as `midway publish --rev <commit>`, through the
+state package's writer (`midway.state.publishing.publish`): the same config commit twice
+makes no new commit, and concurrent publishers (two replicas, CI) retry on a fresh parent.
+A config that does not load or render is logged and counted; the state repo keeps its last
+good commit. PublishLoop is the daemon's publish thread: it publishes the newest commit the
+config watcher reported, off the main thread.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from midway.state.argocd import ArgoSource
 from midway.state.location import StateLocation
 from midway.state.publishing import PublishRequest, config_origin, publish
 from midway.state.tree import state_files
+from midway.sync.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -128,3 +132,72 @@ class Publisher:
                 ),
             )
             return published
+
+
+class PublishLoop:
+    """Publishes the newest config commit reported by the config watcher, in its own thread.
+
+    A commit that does not render is not tried again (the next commit will be); a failed
+    write (push rejected, remote down) is retried with backoff."""
+
+    def __init__(
+        self,
+        publisher: Publisher,
+        stopping: threading.Event,
+        *,
+        may_publish: Callable[[], bool],
+        on_published: Callable[[str, Published], None],
+    ) -> None:
+        self.publisher = publisher
+        self.pending: str | None = None  # the newest config commit reported
+        self.wake = threading.Event()
+        self._stopping = stopping
+        self._may_publish = may_publish
+        self._on_published = on_published
+        self._thread: threading.Thread | None = None
+
+    def config_committed(self, commit: str) -> None:
+        """The config watcher's callback (its thread)."""
+        self.pending = commit
+        self.wake.set()
+
+    def start(self) -> PublishLoop:
+        self._thread = threading.Thread(target=self._run, name="publish", daemon=True)
+        self._thread.start()
+        return self
+
+    def join(self, timeout_s: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        done: str | None = None  # last commit published or found broken
+        retry = Backoff(base_s=2.0, cap_s=60.0)
+        retry_at = 0.0
+        while not self._stopping.is_set():
+            self.wake.wait(1.0)
+            if self._stopping.is_set():
+                return
+            self.wake.clear()
+            commit = self.pending
+            if commit is None or commit == done or not self._may_publish():
+                continue
+            if time.monotonic() < retry_at:
+                continue
+            try:
+                published = self.publisher.publish(commit)
+            except Exception as exc:
+                delay = retry.failed("publish")
+                retry_at = time.monotonic() + delay
+                message = exc.render() if isinstance(exc, MidwayError) else repr(exc)
+                log.error(
+                    "publishing config %s failed (retry in %.0fs): %s",
+                    commit[:12],
+                    delay,
+                    message,
+                )
+                continue
+            retry.succeeded("publish")
+            done = commit
+            if published is not None:
+                self._on_published(commit, published)

@@ -2,7 +2,7 @@
 
 A JSON file beside the state repo (`.midway/daemon-status.json` for the default
 `.midway/state.git`), replaced atomically (write + rename) every few seconds when something
-changed. Several replicas on one machine merge their destinations into the same file.
+changed (StatusWriter). Several replicas on one machine merge their destinations into the same file.
 It also remembers, per destination, the state commit last applied, so a restarted daemon
 knows what to prune against.
 
@@ -19,15 +19,21 @@ knows what to prune against.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from midway.state.location import StateLocation
 
+log = logging.getLogger(__name__)
+
 STATUS_VERSION = 1
 STATUS_FILE = "daemon-status.json"
+STATUS_MAX_AGE_S = 15.0
 
 
 def default_status_path(location: StateLocation, config_dir: Path) -> Path:
@@ -63,3 +69,33 @@ def write_status(path: Path, document: dict[str, Any], *, merge: bool = True) ->
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class StatusWriter:
+    """Writes the daemon's status document when something changed (or every
+    STATUS_MAX_AGE_S); `signature()` is a cheap summary of what the document shows."""
+
+    def __init__(
+        self,
+        path: Path,
+        document: Callable[[], dict[str, Any]],
+        signature: Callable[[], tuple[Any, ...]],
+    ) -> None:
+        self.path = path
+        self._document = document
+        self._signature = signature
+        self._last: tuple[Any, ...] | None = None
+        self._written = 0.0
+
+    def write(self, force: bool = False) -> None:
+        signature = self._signature()
+        age = time.monotonic() - self._written
+        if not force and signature == self._last and age < STATUS_MAX_AGE_S:
+            return
+        try:
+            write_status(self.path, self._document())
+        except OSError as exc:
+            log.warning("cannot write the status file %s: %s", self.path, exc)
+            return
+        self._last = signature
+        self._written = time.monotonic()

@@ -1,0 +1,155 @@
+"""One destination at work: Connection + ClusterWatch + WorkQueue + Workers + Reconciler.
+
+Each destination has its own threads (watches, workers, a monitor), so a slow or
+unreachable cluster never holds up another. The monitor probes the cluster every
+MONITOR_INTERVAL_S, publishes the destination's gauges, notes when it converged and runs
+the full resync every `--resync`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from midway.cluster import Connection, connect
+from midway.daemon.cluster_watch import ClusterWatch
+from midway.daemon.metrics import Metrics
+from midway.daemon.options import DaemonOptions
+from midway.daemon.queue import Workers, WorkQueue
+from midway.daemon.reconciler import Reconciler, WorkItem
+from midway.model import ConfigRepo, Destination
+from midway.sync.fights import FightTracker
+
+log = logging.getLogger(__name__)
+
+MONITOR_INTERVAL_S = 1.0
+
+
+def connect_destination(
+    destination: Destination, config: ConfigRepo, options: DaemonOptions
+) -> Connection:
+    """--context for all destinations, else the cluster's `context:`, else the current one."""
+    cluster = next(
+        (c for c in config.environments[destination.env].clusters if c.name == destination.cluster),
+        None,
+    )
+    context = options.context or (cluster.context if cluster else None)
+    return connect(
+        options.kubeconfig,
+        context,
+        in_cluster=options.in_cluster,
+        probe=False,
+    )
+
+
+class DestinationRuntime:
+    """Everything that works one destination; its own threads, so it never blocks others."""
+
+    def __init__(
+        self,
+        destination: Destination,
+        conn: Connection,
+        *,
+        metrics: Metrics,
+        fights: FightTracker,
+        options: DaemonOptions,
+    ) -> None:
+        self.destination = destination
+        self.conn = conn
+        self.metrics = metrics
+        self.options = options
+        self.labels = (destination.env, destination.cluster)
+        self.queue: WorkQueue[WorkItem] = WorkQueue(str(destination))
+        self.reconciler: Reconciler
+        self.watch = ClusterWatch(conn, destination, self._on_change)
+        self.reconciler = Reconciler(
+            destination,
+            conn,
+            self.watch,
+            self.queue,
+            metrics=metrics,
+            fights=fights,
+            prune_timeout_s=options.prune_timeout_s,
+        )
+        self.workers = Workers(
+            self.queue,
+            self.reconciler.handle,
+            count=options.workers,
+            name=f"reconcile-{destination.env}-{destination.cluster}",
+        )
+        self.last_sync: float | None = None
+        self._next_resync = time.monotonic() + options.resync_s
+        self._stop = threading.Event()
+        self._monitor = threading.Thread(
+            target=self._run_monitor, name=f"monitor-{destination}", daemon=True
+        )
+
+    def _on_change(self, event: str, key: Any, obj: Any) -> None:
+        self.reconciler.live_changed(event, key, obj)
+
+    def start(self) -> DestinationRuntime:
+        self.watch.probe()
+        self.workers.start()
+        self._monitor.start()
+        return self
+
+    def _run_monitor(self) -> None:
+        while not self._stop.wait(MONITOR_INTERVAL_S):
+            try:
+                self._tick()
+            except Exception:
+                log.exception("monitor of %s failed", self.destination)
+
+    def _tick(self) -> None:
+        reachable = self.watch.probe()
+        self.metrics.reachable.labels(*self.labels).set(1 if reachable else 0)
+        if reachable:
+            self.watch.retry_unresolved()
+        self.metrics.queue_depth.labels(*self.labels).set(self.queue.depth())
+        self.metrics.contested_fields.labels(*self.labels).set(
+            len(self.reconciler.fights.contested(self.destination))
+        )
+        for status, count in self.reconciler.counts().items():
+            self.metrics.objects.labels(*self.labels, status).set(count)
+        if (
+            reachable
+            and self.watch.synced()
+            and self.workers.busy == 0
+            and self.reconciler.converged()
+        ):
+            self.last_sync = time.time()
+            self.metrics.last_sync.labels(*self.labels).set(self.last_sync)
+        if time.monotonic() >= self._next_resync:
+            self._next_resync = time.monotonic() + self.options.resync_s
+            self.reconciler.resync()
+
+    def ready(self) -> tuple[bool, list[str]]:
+        reasons = []
+        if not self.watch.reachable:
+            reasons.append(
+                f"{self.destination}: cluster unreachable ({self.watch.last_probe_error})"
+            )
+        elif not self.watch.synced():
+            reasons.append(f"{self.destination}: watch caches are syncing")
+        if self.reconciler.state is None:
+            reasons.append(f"{self.destination}: no state commit loaded yet")
+        return not reasons, reasons
+
+    def snapshot(self) -> dict[str, Any]:
+        snap = self.reconciler.snapshot()
+        snap["applied_commit"] = self.reconciler.applied_commit
+        snap["last_sync"] = self.last_sync
+        snap["queue_depth"] = self.queue.depth()
+        snap["unwatched"] = dict(self.watch.unresolved)
+        return snap
+
+    def stop(self, timeout_s: float) -> None:
+        self._stop.set()
+        finished = self.workers.stop(timeout_s)
+        if not finished:
+            log.warning("%s: workers did not finish within %.1fs", self.destination, timeout_s)
+        self.watch.stop()
+        self.conn.close()
+        self.metrics.forget_destination(*self.labels)

@@ -1,0 +1,59 @@
+"""What `midway daemon` is asked to do: its options, and the destinations they select."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from midway.daemon.config_watch import DEFAULT_FETCH_INTERVAL_S
+from midway.model import ConfigRepo, Destination
+from midway.sync.fights import DEFAULT_THRESHOLD, DEFAULT_WINDOW_S
+from midway.sync.prune import DEFAULT_PRUNE_TIMEOUT_S
+
+DEFAULT_PORT = 9477
+DEFAULT_RESYNC_S = 600.0
+
+
+@dataclass
+class DaemonOptions:
+    config: str  # config repo: a local path or a git URL
+    state: str | None = None  # --state PATH|URL[@BRANCH]; default from midway.yaml
+    config_rev: str = "HEAD"
+    port: int = DEFAULT_PORT
+    host: str = "0.0.0.0"
+    resync_s: float = DEFAULT_RESYNC_S
+    once: bool = False
+    envs: tuple[str, ...] = ()  # only these environments (default: all)
+    clusters: tuple[str, ...] = ()
+    kubeconfig: str | None = None
+    context: str | None = None
+    in_cluster: bool = False
+    workers: int = 4  # per destination
+    publish: bool = True  # False: only reconcile what others publish
+    leader_election: bool = False
+    lease_namespace: str = "midway"
+    lease_duration_s: float = 15.0
+    shards: int = 1
+    identity: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    fight_threshold: int = DEFAULT_THRESHOLD
+    fight_window_s: float = DEFAULT_WINDOW_S
+    prune_timeout_s: float = DEFAULT_PRUNE_TIMEOUT_S
+    status_file: Path | None = None
+    state_poll_s: float = 2.0
+    config_poll_s: float = 5.0
+    fetch_interval_s: float = DEFAULT_FETCH_INTERVAL_S
+    shutdown_timeout_s: float = 8.0
+
+    def destinations(self, config: ConfigRepo) -> list[Destination]:
+        """The destinations of `config` in environment order, restricted by --env/--cluster."""
+        found = []
+        for env in config.environments_in_order():
+            if self.envs and env.name not in self.envs:
+                continue
+            for cluster in env.clusters:
+                if self.clusters and cluster.name not in self.clusters:
+                    continue
+                found.append(Destination(env.name, cluster.name))
+        return found
