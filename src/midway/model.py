@@ -105,7 +105,7 @@ class Blueprint:
     policy_drift: DriftMode | None = None
     source: SourceLocation = field(default_factory=lambda: SourceLocation("blueprints"))
 
-    @property
+    @cached_property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
 

@@ -13,6 +13,7 @@ from midway.config.gitsource import GitSource
 from midway.config.loader import load_config
 from midway.config.source import DiskSource
 from midway.model import LABEL_MANAGED_BY, RenderResult
+from midway.render.output import MARKER
 from midway.render.pipeline import RenderOptions, render_config
 from support.example import RunCli
 
@@ -25,7 +26,7 @@ def render(root: Path, cache: Cache, **options: object) -> RenderResult:
 def tree_hash(directory: Path) -> str:
     """Hash of every path and byte below a directory (a git-tree-like identity)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MARKER):
         digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -152,3 +153,14 @@ def test_stdout_formats(example_repo: Path, run_cli: RunCli, fmt: str) -> None:
     )
     assert code == 0
     assert "checkout" in out
+
+
+def test_unrelated_environment_change_re_evaluates_nothing(
+    example_repo: Path, tmp_path: Path
+) -> None:
+    cache = Cache(tmp_path / "cache")
+    render(example_repo, cache)
+    env_file = example_repo / "environments/staging.yaml"
+    env_file.write_text(env_file.read_text().replace("drift: correct", "drift: warn"))
+    assert "drift: warn" in env_file.read_text()
+    assert render(example_repo, cache).evaluations == 0  # same inputs to every blueprint

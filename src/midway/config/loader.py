@@ -43,7 +43,7 @@ _BLUEPRINT_DIR = re.compile(
 # Cached documents were validated by these schemas: any schema change invalidates them.
 # Bump the prefix when parsing itself changes.
 DOCUMENT_FORMAT = (
-    "config-doc-1-"
+    "config-doc-2-"
     + hashlib.sha256(json.dumps(schemas.BY_KIND, sort_keys=True).encode()).hexdigest()[:16]
 )
 CACHE_NAMESPACE = "yaml"

@@ -7,7 +7,6 @@ for that blueprint rather than reported: the app team cannot fix the environment
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -81,13 +80,21 @@ def resolve_blueprint(config: ConfigRepo, app: App) -> Blueprint:
     return next(bp for bp in versions if bp.version == chosen)
 
 
+def _fresh(value: JSON) -> JSON:
+    """Copy the mappings (merging and defaults write into them); lists and scalars are
+    never mutated downstream, so they are shared instead of deep-copied."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    return value
+
+
 def _deep_merge(base: dict[str, JSON], layer: Mapping[str, JSON]) -> None:
     for key, value in layer.items():
         current = base.get(key)
         if isinstance(value, dict) and isinstance(current, dict):
             _deep_merge(current, value)
         else:
-            base[key] = copy.deepcopy(value)
+            base[key] = _fresh(value)
 
 
 def _apply_defaults(schema: Mapping[str, Any], value: dict[str, JSON]) -> None:
@@ -95,7 +102,7 @@ def _apply_defaults(schema: Mapping[str, Any], value: dict[str, JSON]) -> None:
         if not isinstance(prop, dict):
             continue
         if key not in value and "default" in prop:
-            value[key] = copy.deepcopy(prop["default"])
+            value[key] = _fresh(prop["default"])
         child = value.get(key)
         if isinstance(child, dict) and prop.get("type") == "object":
             _apply_defaults(prop, child)

@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import orjson
+
 from midway.config.source import ConfigSource
 from midway.config.validation import did_you_mean
 from midway.errors import MidwayError, MidwayErrors
@@ -23,6 +25,7 @@ from midway.model import (
     MANAGED_BY_VALUE,
     App,
     Blueprint,
+    Cluster,
     ConfigRepo,
     Environment,
     ObjectKey,
@@ -41,7 +44,8 @@ from midway.render.params import (
     validate_params,
 )
 
-CACHE_NAMESPACE = "unit"
+CACHE_NAMESPACE = "unit"  # content key -> output
+INPUT_NAMESPACE = "input"  # input key -> content key
 # Bump when normalisation or serialisation changes output for the same evaluation.
 OUTPUT_FORMAT = "manifest-format-3"
 Progress = Callable[[int, int], None]
@@ -59,15 +63,22 @@ class RenderOptions:
 
 
 @dataclass
-class _Planned:
+class _Unit:
+    """One app × env × cluster. `input_key` is cheap (file identities); `key` (the content
+    key over the exact TLAs) is only computed when the input key misses the cache."""
+
     unit: RenderUnit
     app: App
     blueprint: Blueprint
-    key: str
-    request: EvalRequest
-    context: pool.UnitContext
     env: Environment
-    merged: MergedParams
+    cluster: Cluster
+    k8s_version: str
+    input_key: str
+    code_digest: str  # the blueprint's files and lib/ + vendor/
+    key: str = ""
+    request: EvalRequest | None = None
+    context: pool.UnitContext | None = None
+    merged: MergedParams | None = None
 
 
 @dataclass
@@ -110,13 +121,35 @@ def render_config(
     options = options or RenderOptions()
     cache = options.cache if options.cache is not None else Cache()
     errors: list[MidwayError] = []
-    paths = source.paths()
-    shared_paths = [p for p in paths if p.startswith(SHARED_ROOTS)]
-    shared_digest = _digest(f"{p}={source.digest(p)}" for p in shared_paths)
-    blueprint_digests: dict[str, str] = {}
-    planned: list[_Planned] = []
-    resolved: dict[str, str] = {}
+    units, resolved = _plan(config, source, options, errors)
+    outcomes = _cached_by_input(units, cache)
+    evaluations = _evaluate(
+        [u for u in units if u.input_key not in outcomes], source, cache, options, errors, outcomes
+    )
+    result = _assemble(units, outcomes, errors)
+    MidwayErrors.raise_if_any(errors)
+    used = [outcomes[u.input_key] for u in units if u.input_key in outcomes]
+    return RenderResult(
+        config=config,
+        objects=tuple(result),
+        files={obj.path: obj.content for obj in result},
+        evaluations=evaluations,
+        resolved=resolved,
+        unvalidated=tuple(unvalidated_kinds(used)),
+    )
 
+
+def _plan(
+    config: ConfigRepo, source: ConfigSource, options: RenderOptions, errors: list[MidwayError]
+) -> tuple[list[_Unit], dict[str, str]]:
+    """Every unit to render with its input key: a hash of the identities (blob ids) of
+    everything its output depends on — the app file, the environment file, the blueprint's
+    files, lib/ and vendor/ — so an unchanged unit is found without merging params."""
+    paths = source.paths()
+    shared_digest = _digest(f"{p}={source.digest(p)}" for p in paths if p.startswith(SHARED_ROOTS))
+    blueprint_digests: dict[str, str] = {}
+    units: list[_Unit] = []
+    resolved: dict[str, str] = {}
     for app in select_apps(config, options):
         try:
             blueprint = resolve_blueprint(config, app)
@@ -129,141 +162,183 @@ def render_config(
             blueprint_digests[blueprint.directory] = _digest(
                 f"{p}={source.digest(p)}" for p in paths if p.startswith(prefix)
             )
+        app_digest = source.digest(app.source.path)
         for env_name in app.environments:
             if options.env is not None and env_name != options.env:
                 continue
             env = config.environments[env_name]
-            merged = merge_params(blueprint, env, app)
-            namespace = namespace_for(env.namespace_template, app, env.name)
-            app_json = json.dumps(
-                {
-                    "name": app.name,
-                    "team": app.team,
-                    "id": app.id,
-                    "labels": {
-                        LABEL_MANAGED_BY: MANAGED_BY_VALUE,
-                        LABEL_APP: app.name,
-                        LABEL_TEAM: app.team,
-                        LABEL_ENV: env.name,
-                    },
-                },
-                sort_keys=True,
-            )
-            params_json = json.dumps(merged.values, sort_keys=True)
+            env_digest = source.digest(env.source.path)
             for cluster in env.clusters:
                 k8s_version = options.kubernetes_version or cluster.kubernetes_version
-                env_json = json.dumps(
-                    {
-                        "name": env.name,
-                        "order": env.order,
-                        "namespace": namespace,
-                        "cluster": {
-                            "name": cluster.name,
-                            "server": cluster.server,
-                            "kubernetesVersion": cluster.kubernetes_version,
-                        },
-                    },
-                    sort_keys=True,
-                )
-                key = _digest(
+                input_key = _digest(
                     [
+                        "input",
                         ENGINE_VERSION,
                         OUTPUT_FORMAT,
                         blueprint.ref,
                         blueprint_digests[blueprint.directory],
                         shared_digest,
+                        app.id,
+                        app_digest,
+                        env_digest,
+                        cluster.name,
                         k8s_version,
-                        app_json,
-                        env_json,
-                        params_json,
                     ]
                 )
-                unit = RenderUnit(app.id, env.name, cluster.name)
-                context = pool.UnitContext(
-                    app, env.name, cluster.name, namespace, blueprint, k8s_version
-                )
-                planned.append(
-                    _Planned(
-                        unit,
+                units.append(
+                    _Unit(
+                        RenderUnit(app.id, env.name, cluster.name),
                         app,
                         blueprint,
-                        key,
-                        EvalRequest(app_json, env_json, params_json),
-                        context,
                         env,
-                        merged,
+                        cluster,
+                        k8s_version,
+                        input_key,
+                        _digest([blueprint_digests[blueprint.directory], shared_digest]),
                     )
                 )
+    return units, resolved
 
-    outcomes, evaluations = _evaluate(planned, source, cache, options, errors)
-    result = _assemble(config, planned, outcomes, errors)
-    MidwayErrors.raise_if_any(errors)
-    used = {item.key for item in planned}
-    return RenderResult(
-        config=config,
-        objects=tuple(result),
-        files={obj.path: obj.content for obj in result},
-        evaluations=evaluations,
-        resolved=resolved,
-        unvalidated=tuple(unvalidated_kinds(o for k, o in outcomes.items() if k in used)),
+
+def _cached_by_input(units: list[_Unit], cache: Cache) -> dict[str, _Outcome]:
+    """Outputs found through the input key -> content key -> output chain."""
+    content_keys = cache.get_many(INPUT_NAMESPACE, (u.input_key for u in units))
+    stored = cache.get_many(CACHE_NAMESPACE, content_keys.values())
+    outcomes: dict[str, _Outcome] = {}
+    for input_key, content_key in content_keys.items():
+        text = stored.get(content_key)
+        if text is not None:
+            outcomes[input_key] = _decode(text)
+    return outcomes
+
+
+def _decode(text: str) -> _Outcome:
+    data = orjson.loads(text)
+    return _Outcome(
+        [
+            NormalizedObject(ObjectKey(g, k, ns, n), path, y, j)
+            for g, k, ns, n, path, y, j in data["o"]
+        ],
+        data["u"],
+    )
+
+
+def _encode(outcome: _Outcome) -> str:
+    rows = [
+        [o.key.group, o.key.kind, o.key.namespace, o.key.name, o.path, o.yaml_text, o.json_text]
+        for o in outcome.objects
+    ]
+    return orjson.dumps({"o": rows, "u": outcome.unvalidated}).decode()
+
+
+def _prepare(item: _Unit) -> None:
+    """Merge params and build the exact Jsonnet inputs and the content key."""
+    app, env, cluster, blueprint = item.app, item.env, item.cluster, item.blueprint
+    item.merged = merge_params(blueprint, env, app)
+    namespace = namespace_for(env.namespace_template, app, env.name)
+    app_json = json.dumps(
+        {
+            "name": app.name,
+            "team": app.team,
+            "id": app.id,
+            "labels": {
+                LABEL_MANAGED_BY: MANAGED_BY_VALUE,
+                LABEL_APP: app.name,
+                LABEL_TEAM: app.team,
+                LABEL_ENV: env.name,
+            },
+        },
+        sort_keys=True,
+    )
+    env_json = json.dumps(
+        {
+            "name": env.name,
+            "order": env.order,
+            "namespace": namespace,
+            "cluster": {
+                "name": cluster.name,
+                "server": cluster.server,
+                "kubernetesVersion": cluster.kubernetes_version,
+            },
+        },
+        sort_keys=True,
+    )
+    params_json = json.dumps(item.merged.values, sort_keys=True)
+    item.request = EvalRequest(app_json, env_json, params_json)
+    item.context = pool.UnitContext(
+        app, env.name, cluster.name, namespace, blueprint, item.k8s_version
+    )
+    item.key = _digest(
+        [
+            ENGINE_VERSION,
+            OUTPUT_FORMAT,
+            blueprint.ref,
+            item.code_digest,
+            item.k8s_version,
+            app_json,
+            env_json,
+            params_json,
+        ]
     )
 
 
 def _evaluate(
-    planned: list[_Planned],
+    pending: list[_Unit],
     source: ConfigSource,
     cache: Cache,
     options: RenderOptions,
     errors: list[MidwayError],
-) -> tuple[dict[str, _Outcome], int]:
-    outcomes: dict[str, _Outcome] = {}
-    cached = cache.get_many(CACHE_NAMESPACE, (p.key for p in planned))
-    for key, text in cached.items():
-        data = json.loads(text)
-        outcomes[key] = _Outcome(
-            [
-                NormalizedObject(ObjectKey(g, k, ns, n), path, y, j)
-                for g, k, ns, n, path, y, j in data["o"]
-            ],
-            data["u"],
-        )
-    misses: dict[str, _Planned] = {}
-    for item in planned:
-        if item.key in outcomes or item.key in misses:
+    outcomes: dict[str, _Outcome],
+) -> int:
+    """Fill `outcomes` for units the input key did not find; returns evaluations run."""
+    if not pending:
+        return 0
+    for item in pending:
+        _prepare(item)
+    stored = cache.get_many(CACHE_NAMESPACE, (u.key for u in pending))
+    misses: dict[str, _Unit] = {}
+    waiting: list[_Unit] = []
+    for item in pending:
+        text = stored.get(item.key)
+        if text is not None:
+            outcomes[item.input_key] = _decode(text)
+            cache.put(INPUT_NAMESPACE, item.input_key, item.key)
+            continue
+        waiting.append(item)
+        if item.key in misses:
             continue
         # Params are validated only when the output is not cached: the cache key covers the
         # schema (blueprint digest) and the values, so a cache hit was validated before.
         try:
+            assert item.merged is not None
             validate_params(item.blueprint, item.env, item.app, item.merged)
         except MidwayError as exc:
             errors.append(exc)
             continue
         misses[item.key] = item
     if not misses:
-        return outcomes, 0
+        cache.flush()
+        return 0
 
-    by_main: dict[str, list[_Planned]] = {}
+    by_main: dict[str, list[_Unit]] = {}
     for item in misses.values():
         by_main.setdefault(f"{item.blueprint.directory}/main.jsonnet", []).append(item)
     paths = source.paths()
     shared_files = {p: _read_or_none(source, p) for p in paths if p.startswith(SHARED_ROOTS)}
     workers = options.workers or pool.default_workers()
     batches: list[pool.Batch] = []
-    owners: list[list[_Planned]] = []
+    owners: list[list[_Unit]] = []
     for main_path, items in sorted(by_main.items()):
         directory = main_path.rsplit("/", 1)[0] + "/"
         files = dict(shared_files)
         files.update({p: _read_or_none(source, p) for p in paths if p.startswith(directory)})
-        for batch in pool.split_batches(
-            main_path,
-            files,
-            [i.request for i in items],
-            [i.context for i in items],
-            workers,
-        ):
+        requests = [i.request for i in items if i.request is not None]
+        contexts = [i.context for i in items if i.context is not None]
+        for batch in pool.split_batches(main_path, files, requests, contexts, workers):
             batches.append(batch)
             owners.append(items[: len(batch.requests)])
             items = items[len(batch.requests) :]
+    evaluations = sum(len(b.requests) for b in batches)
     try:
         results = pool.evaluate(batches, workers, options.progress)
     except pool.EvaluationTimeout as timeout:
@@ -280,37 +355,23 @@ def _evaluate(
                     "MIDWAY_RENDER_TIMEOUT raises the limit",
                 )
             )
-        return outcomes, sum(len(b.requests) for b in batches)
+        return evaluations
+    by_key: dict[str, _Outcome] = {}
     for items, batch_results in zip(owners, results, strict=True):
         for item, unit_result in zip(items, batch_results, strict=True):
             if unit_result.error is not None:
                 errors.append(unit_result.error.to_error())
                 continue
             outcome = _Outcome(list(unit_result.objects), list(unit_result.unvalidated))
-            outcomes[item.key] = outcome
-            cache.put(
-                CACHE_NAMESPACE,
-                item.key,
-                json.dumps(
-                    {
-                        "o": [
-                            [
-                                o.key.group,
-                                o.key.kind,
-                                o.key.namespace,
-                                o.key.name,
-                                o.path,
-                                o.yaml_text,
-                                o.json_text,
-                            ]
-                            for o in outcome.objects
-                        ],
-                        "u": outcome.unvalidated,
-                    }
-                ),
-            )
+            by_key[item.key] = outcome
+            cache.put(CACHE_NAMESPACE, item.key, _encode(outcome))
+    for item in waiting:
+        found = by_key.get(item.key)
+        if found is not None:
+            outcomes[item.input_key] = found
+            cache.put(INPUT_NAMESPACE, item.input_key, item.key)
     cache.flush()
-    return outcomes, sum(len(b.requests) for b in batches)
+    return evaluations
 
 
 def _read_or_none(source: ConfigSource, path: str) -> bytes | None:
@@ -322,16 +383,15 @@ def _read_or_none(source: ConfigSource, path: str) -> bytes | None:
 
 
 def _assemble(
-    config: ConfigRepo,
-    planned: list[_Planned],
+    units: list[_Unit],
     outcomes: dict[str, _Outcome],
     errors: list[MidwayError],
 ) -> list[RenderedObject]:
     objects: list[RenderedObject] = []
-    seen_keys: dict[tuple[str, str, ObjectKey], _Planned] = {}
-    seen_paths: dict[str, _Planned] = {}
-    for item in planned:
-        outcome = outcomes.get(item.key)
+    seen_keys: dict[tuple[str, str, ObjectKey], _Unit] = {}
+    seen_paths: dict[str, _Unit] = {}
+    for item in units:
+        outcome = outcomes.get(item.input_key)
         if outcome is None:
             continue
         unit = item.unit
