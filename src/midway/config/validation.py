@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -62,6 +63,29 @@ def did_you_mean(word: str, candidates: list[str]) -> str | None:
     return f"did you mean `{close[0]}`?" if close else None
 
 
+_FAST: dict[int, tuple[Mapping[str, Any], Any]] = {}
+
+
+def _fast_validator(schema: Mapping[str, Any]) -> Any:
+    """A compiled jsonschema-rs validator for a schema object (cached by identity).
+
+    Valid documents are the common case; checking them in Rust takes microseconds where the
+    Python validator takes ~0.5 ms. Only invalid ones go through the Python validator, which
+    gives the detailed errors we translate. None when jsonschema-rs cannot compile it.
+    """
+    found = _FAST.get(id(schema))
+    if found is not None and found[0] is schema:
+        return found[1]
+    try:
+        compiled = jsonschema_rs.Draft202012Validator(
+            dict(schema), validate_formats=False, offline=True
+        )
+    except Exception:  # an unusual schema: the Python validator handles it alone
+        compiled = None
+    _FAST[id(schema)] = (schema, compiled)
+    return compiled
+
+
 def schema_errors(
     schema: Mapping[str, Any],
     instance: JSON,
@@ -70,6 +94,9 @@ def schema_errors(
     subject: str = "field",
 ) -> list[MidwayError]:
     """Validate `instance` and return every violation as a located MidwayError."""
+    fast = _fast_validator(schema)
+    if fast is not None and fast.is_valid(instance):
+        return []
     validator = Draft202012Validator(schema)
     out: list[MidwayError] = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):

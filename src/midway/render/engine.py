@@ -62,6 +62,10 @@ class ImportDenied(Exception):
     pass
 
 
+def warm_binding() -> None:
+    _binding()
+
+
 def _importer(files: Mapping[str, bytes | None], allowed_roots: Sequence[str]) -> Any:
     def resolve(base: str, rel: str) -> tuple[str, bytes]:
         if rel.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", rel):

@@ -78,6 +78,11 @@ def _validator(version: str, api_version: str, kind: str) -> Any:
     return jsonschema_rs.validator_for(schema, registry=_registry(version))
 
 
+def warm_schemas(target_version: str) -> None:
+    """Parse the definitions of a version ahead of use (worker start-up)."""
+    _registry(schema_version_for(target_version))
+
+
 def validate_object(body: Mapping[str, Any], target_version: str) -> list[SchemaProblem] | None:
     """Problems found, [] if valid, or None when the schema set does not know this kind."""
     version = schema_version_for(target_version)

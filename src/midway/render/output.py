@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from midway.errors import MidwayError
@@ -80,16 +81,17 @@ def _create(out_dir: Path, files: Mapping[str, bytes]) -> None:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent)
     try:
+        for parent in sorted({os.path.dirname(rel) for rel in files}):
+            os.makedirs(os.path.join(staging, parent), exist_ok=True)
+        items = list(files.items())
+        chunks = [items[i : i + 500] for i in range(0, len(items), 500)]
+        # Creating thousands of small files is bound by the filesystem, not Python: a few
+        # threads overlap the syscalls (the GIL is released while they wait).
+        with ThreadPoolExecutor(max_workers=4) as writers:
+            parts = list(writers.map(lambda chunk: _write_chunk(staging, chunk), chunks))
         manifest: Manifest = {}
-        made: set[str] = set()
-        for rel, content in files.items():
-            parent = os.path.dirname(rel)
-            if parent not in made:
-                os.makedirs(os.path.join(staging, parent), exist_ok=True)
-                made.add(parent)
-            with open(os.path.join(staging, rel), "wb") as handle:
-                handle.write(content)
-            _record(staging, rel, content, manifest)
+        for part in parts:
+            manifest.update(part)
         _write_manifest(staging, manifest)
         if out_dir.is_dir():
             out_dir.rmdir()  # empty: checked by the caller
@@ -97,6 +99,15 @@ def _create(out_dir: Path, files: Mapping[str, bytes]) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _write_chunk(root: str, chunk: list[tuple[str, bytes]]) -> Manifest:
+    manifest: Manifest = {}
+    for rel, content in chunk:
+        with open(os.path.join(root, rel), "wb") as handle:
+            handle.write(content)
+        _record(root, rel, content, manifest)
+    return manifest
 
 
 def _update_in_place(out_dir: Path, files: Mapping[str, bytes]) -> None:

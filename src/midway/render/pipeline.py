@@ -293,6 +293,21 @@ def _evaluate(
     """Fill `outcomes` for units the input key did not find; returns evaluations run."""
     if not pending:
         return 0
+    workers = options.workers or pool.default_workers()
+    # Start the workers now: their start-up overlaps the planning below.
+    with pool.WorkerPool(workers, [u.k8s_version for u in pending]) as worker_pool:
+        return _evaluate_pending(pending, source, cache, options, errors, outcomes, worker_pool)
+
+
+def _evaluate_pending(
+    pending: list[_Unit],
+    source: ConfigSource,
+    cache: Cache,
+    options: RenderOptions,
+    errors: list[MidwayError],
+    outcomes: dict[str, _Outcome],
+    worker_pool: pool.WorkerPool,
+) -> int:
     for item in pending:
         _prepare(item)
     stored = cache.get_many(CACHE_NAMESPACE, (u.key for u in pending))
@@ -325,7 +340,7 @@ def _evaluate(
         by_main.setdefault(f"{item.blueprint.directory}/main.jsonnet", []).append(item)
     paths = source.paths()
     shared_files = {p: _read_or_none(source, p) for p in paths if p.startswith(SHARED_ROOTS)}
-    workers = options.workers or pool.default_workers()
+    workers = worker_pool.workers
     batches: list[pool.Batch] = []
     owners: list[list[_Unit]] = []
     for main_path, items in sorted(by_main.items()):
@@ -340,7 +355,7 @@ def _evaluate(
             items = items[len(batch.requests) :]
     evaluations = sum(len(b.requests) for b in batches)
     try:
-        results = pool.evaluate(batches, workers, options.progress)
+        results = worker_pool.evaluate(batches, options.progress)
     except pool.EvaluationTimeout as timeout:
         for index in timeout.batches:
             batch = batches[index]

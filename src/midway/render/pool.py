@@ -24,8 +24,8 @@ import orjson
 
 from midway.errors import MidwayError, SourceLocation
 from midway.model import JSON, App, Blueprint
-from midway.render.engine import EvalRequest, describe_failure, evaluate_batch
-from midway.render.k8s_schema import validate_object
+from midway.render.engine import EvalRequest, describe_failure, evaluate_batch, warm_binding
+from midway.render.k8s_schema import validate_object, warm_schemas
 from midway.render.normalize import NormalizedObject, normalize_unit
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -222,44 +222,60 @@ def split_batches(
     ]
 
 
-def evaluate(
-    batches: Sequence[Batch],
-    workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> list[list[UnitResult]]:
-    if not batches:
-        return []
-    workers = min(workers or default_workers(), len(batches))
-    limit = timeout_seconds()
-    # fork is fastest, but unsafe once threads exist (the daemon's watchers)
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
-    futures: list[Future[list[UnitResult]]] = [
-        executor.submit(_run_batch, b, limit) for b in batches
-    ]
-    # Workers enforce the per-batch limit themselves; this outer bound only catches a pool
-    # that stopped making progress altogether.
-    deadline = time.monotonic() + limit * (len(batches) / workers + 2)
-    results: list[list[UnitResult]] = []
-    try:
+def _warm(kubernetes_versions: tuple[str, ...]) -> None:
+    """Load the Jsonnet binding and the schema registries while the parent still plans."""
+    warm_binding()
+    for version in kubernetes_versions:
+        warm_schemas(version)
+
+
+class WorkerPool:
+    """Worker processes, started early (and warmed) so their start-up overlaps the parent's
+    planning; `evaluate` then runs batches on them."""
+
+    def __init__(self, workers: int, kubernetes_versions: Sequence[str] = ()) -> None:
+        self.workers = max(1, workers)
+        # fork is fastest, but unsafe once threads exist (the daemon's watchers)
+        method = "fork" if threading.active_count() == 1 else "forkserver"
+        self.executor = ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context(method)
+        )
+        versions = tuple(sorted(set(kubernetes_versions)))
+        for _ in range(self.workers):
+            self.executor.submit(_warm, versions)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def evaluate(
+        self, batches: Sequence[Batch], progress: Callable[[int, int], None] | None = None
+    ) -> list[list[UnitResult]]:
+        if not batches:
+            return []
+        limit = timeout_seconds()
+        executor = self.executor
+        futures: list[Future[list[UnitResult]]] = [
+            executor.submit(_run_batch, b, limit) for b in batches
+        ]
+        # Workers enforce the per-batch limit themselves; this outer bound only catches a
+        # pool that stopped making progress altogether.
+        deadline = time.monotonic() + limit * (len(batches) / self.workers + 2)
+        results: list[list[UnitResult]] = []
         for index, future in enumerate(futures):
             remaining = deadline - time.monotonic()
             try:
                 outcome = future.result(timeout=max(remaining, 0.01))
-            except TimeoutError:
-                unfinished = [i for i, f in enumerate(futures) if not f.done()]
-                _kill(executor)
-                raise EvaluationTimeout(unfinished or [index], limit) from None
-            except BrokenProcessPool:
+            except (TimeoutError, BrokenProcessPool):
                 unfinished = [i for i, f in enumerate(futures) if not f.done()]
                 _kill(executor)
                 raise EvaluationTimeout(unfinished or [index], limit) from None
             results.append(outcome)
             if progress is not None:
                 progress(index + 1, len(batches))
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
-    return results
+        return results
 
 
 def _kill(executor: ProcessPoolExecutor) -> None:
