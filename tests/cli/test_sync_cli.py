@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support.cluster import TestCluster, kubectl
+from support.cluster import TestCluster, configmap_data, kubectl, patch_configmap
 from support.example import RunCli
 from support.syncenv import (
     SyncConfigRepo,
@@ -32,13 +32,6 @@ def _sync(
     )
 
 
-def _data(cluster: TestCluster, namespace: str, name: str) -> dict[str, str] | None:
-    result = kubectl(cluster, "-n", namespace, "get", "configmap", name, "-o", "json", check=False)
-    if result.returncode != 0:
-        return None
-    return dict(json.loads(result.stdout).get("data") or {})
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> SyncConfigRepo:
     repo = SyncConfigRepo.create(tmp_path, policy="correct", prune=False)
@@ -57,12 +50,12 @@ def test_dry_run_then_sync_then_nothing_to_do(
     assert code == 1
     assert f"ConfigMap {repo.namespace('alpha')}/alpha-kv created (dry run)" in out
     assert "4 created" in out
-    assert _data(test_cluster, repo.namespace("alpha"), "alpha-kv") is None
+    assert configmap_data(test_cluster, repo.namespace("alpha"), "alpha-kv") is None
 
     code, out, _ = _sync(run_cli, repo, test_cluster)
     assert code == 0, out
     assert "4 created" in out
-    assert _data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"mode": "fast"}
+    assert configmap_data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"mode": "fast"}
 
     code, out, _ = _sync(run_cli, repo, test_cluster)
     assert (code, out.strip().splitlines()[-1].strip()) == (0, "4 unchanged")
@@ -73,11 +66,7 @@ def test_a_live_edit_is_corrected_and_reported_as_json(
 ) -> None:
     _sync(run_cli, repo, test_cluster)
     namespace = repo.namespace("alpha")
-    kubectl(
-        test_cluster,
-        *("-n", namespace, "patch", "configmap", "alpha-kv", "--type", "merge"),
-        *("-p", '{"data": {"mode": "slow"}}'),
-    )
+    patch_configmap(test_cluster, namespace, "alpha-kv", {"mode": "slow"})
     code, out, _ = _sync(run_cli, repo, test_cluster, "--app", "qa/alpha", "-o", "json")
     assert code == 0
     [result] = json.loads(out)
@@ -86,7 +75,7 @@ def test_a_live_edit_is_corrected_and_reported_as_json(
     assert entry["fields"] == ["data.mode"]
     assert entry["forced"] == [{"path": "data.mode", "manager": "kubectl-patch"}]
     assert len(result["entries"]) == 1  # --app: only alpha's object
-    assert _data(test_cluster, namespace, "alpha-kv") == {"mode": "fast"}
+    assert configmap_data(test_cluster, namespace, "alpha-kv") == {"mode": "fast"}
 
 
 def test_warn_policy_reports_without_changing(
@@ -94,15 +83,11 @@ def test_warn_policy_reports_without_changing(
 ) -> None:
     _sync(run_cli, repo, test_cluster)
     namespace = repo.namespace("alpha")
-    kubectl(
-        test_cluster,
-        *("-n", namespace, "patch", "configmap", "alpha-kv", "--type", "merge"),
-        *("-p", '{"data": {"mode": "slow"}}'),
-    )
+    patch_configmap(test_cluster, namespace, "alpha-kv", {"mode": "slow"})
     code, out, _ = _sync(run_cli, repo, test_cluster, "--policy", "warn")
     assert code == 1
     assert "skipped" in out and "drift policy is warn (command line)" in out
-    assert _data(test_cluster, namespace, "alpha-kv") == {"mode": "slow"}
+    assert configmap_data(test_cluster, namespace, "alpha-kv") == {"mode": "slow"}
 
 
 def test_prune_deletes_only_what_midway_removed_and_owns(
@@ -124,20 +109,20 @@ def test_prune_deletes_only_what_midway_removed_and_owns(
 
     code, out, _ = _sync(run_cli, repo, test_cluster)
     assert code == 1 and "prune is off (pass --prune)" in out
-    assert _data(test_cluster, beta, "beta-kv") is not None
+    assert configmap_data(test_cluster, beta, "beta-kv") is not None
 
     code, out, _ = _sync(run_cli, repo, test_cluster, "--prune", "--dry-run")
     assert f"ConfigMap {beta}/beta-kv pruned (dry run)" in out
-    assert _data(test_cluster, beta, "beta-kv") is not None
+    assert configmap_data(test_cluster, beta, "beta-kv") is not None
 
     code, out, _ = _sync(run_cli, repo, test_cluster, "--prune")
     assert f"ConfigMap {beta}/beta-kv pruned" in out
     assert f"ConfigMap {beta}/beta-extra-0 pruned" in out
     assert f"ConfigMap {gamma}/gamma-kv skipped" in out and "not midway's" in out
     assert code == 1  # gamma-kv: a difference a human should look at
-    assert _data(test_cluster, beta, "beta-kv") is None
-    assert _data(test_cluster, beta, "stray") == {"x": "y"}  # never in a state commit
-    assert _data(test_cluster, gamma, "gamma-kv") == {"g": "1"}  # someone else's
+    assert configmap_data(test_cluster, beta, "beta-kv") is None
+    assert configmap_data(test_cluster, beta, "stray") == {"x": "y"}  # never in a state commit
+    assert configmap_data(test_cluster, gamma, "gamma-kv") == {"g": "1"}  # someone else's
 
 
 def test_an_empty_render_prunes_nothing(
@@ -151,7 +136,7 @@ def test_an_empty_render_prunes_nothing(
     code, out, _ = _sync(run_cli, repo, test_cluster, "--prune")
     assert code == 1
     assert "refusing to prune 4 object(s)" in out
-    assert _data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"mode": "fast"}
+    assert configmap_data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"mode": "fast"}
 
 
 def test_unknown_environment_is_a_clean_error(

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from midway.cluster import Connection, apply, connect, delete, get
-from support.cluster import TestCluster
+from midway.cluster import Connection, apply, delete, get
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture
-def conn(test_cluster: TestCluster) -> Iterator[Connection]:
-    with connect(str(test_cluster.kubeconfig)) as connection:
-        yield connection
 
 
 def _secret(namespace: str) -> dict[str, object]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
 from midway.cluster import (
     Connection,
-    connect,
     create,
     delete,
     get,
@@ -19,15 +17,8 @@ from midway.cluster import (
     served_resources,
 )
 from midway.errors import ClusterError
-from support.cluster import TestCluster
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture
-def conn(test_cluster: TestCluster) -> Iterator[Connection]:
-    with connect(str(test_cluster.kubeconfig)) as connection:
-        yield connection
 
 
 def test_resolve_core_and_group_kinds(conn: Connection) -> None:

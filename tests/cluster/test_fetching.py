@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from midway.cluster import Connection, apply, connect, get, list_objects, resolve
-from support.cluster import TestCluster
+from midway.cluster import Connection, apply, get, list_objects, resolve
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture
-def conn(test_cluster: TestCluster) -> Iterator[Connection]:
-    with connect(str(test_cluster.kubeconfig)) as connection:
-        yield connection
 
 
 def _config_map(namespace: str, name: str, labels: dict[str, str]) -> dict[str, object]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from midway.cluster import (
@@ -13,7 +11,6 @@ from midway.cluster import (
     Invalid,
     ResourceConflict,
     apply,
-    connect,
     create,
     get,
     replace,
@@ -22,12 +19,6 @@ from midway.model import FIELD_MANAGER
 from support.cluster import TestCluster, kubectl
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture
-def conn(test_cluster: TestCluster) -> Iterator[Connection]:
-    with connect(str(test_cluster.kubeconfig)) as connection:
-        yield connection
 
 
 def _deployment(namespace: str, replicas: int = 2, image: str = "nginx:1.25") -> dict[str, object]:

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from midway.cluster import Connection, WatchCache, apply, connect, delete, resolve
-from support.cluster import SCRIPT, TestCluster
+from support.cluster import TestCluster, private_cluster
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture
-def conn(test_cluster: TestCluster) -> Iterator[Connection]:
-    with connect(str(test_cluster.kubeconfig)) as connection:
-        yield connection
 
 
 class Recorder:
@@ -101,45 +92,10 @@ def test_label_selector_and_a_failing_handler(conn: Connection, k8s_namespace: s
 
 
 @pytest.fixture
-def second_cluster(tmp_path: Path) -> Iterator[TestCluster]:
+def second_cluster() -> Iterator[TestCluster]:
     """A private cluster this test may stop and start (the shared one stays untouched)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
-    offset = 100 + (int(worker[2:]) if worker[2:].isdigit() else 0)
-    state = Path(f"/tmp/midway-test-cluster-resilience-{worker}")
-    env = {
-        **os.environ,
-        "MIDWAY_CLUSTER_DIR": str(state),
-        "MIDWAY_ETCD_PORT": str(12379 + offset * 10),
-        "MIDWAY_ETCD_PEER_PORT": str(12380 + offset * 10),
-        "MIDWAY_APISERVER_PORT": str(16443 + offset * 10),
-        "MIDWAY_KCM_PORT": str(16457 + offset * 10),
-        "MIDWAY_CLUSTER_CONTEXT": "midway-resilience",
-    }
-
-    def script(*args: str) -> None:
-        result = subprocess.run(
-            [str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=120
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-
-    class Second(TestCluster):
-        def stop_apiserver(self) -> None:
-            script("stop-apiserver")
-
-        def start_apiserver(self) -> None:
-            script("start-apiserver")
-
-    script("up")
-    try:
-        yield Second(
-            kubeconfig=state / "kubeconfig",
-            server=f"https://127.0.0.1:{env['MIDWAY_APISERVER_PORT']}",
-            token=(state / "token").read_text().strip(),
-            context="midway-resilience",
-            script=SCRIPT,
-        )
-    finally:
-        script("down")
+    with private_cluster("resilience", port_block=100) as cluster:
+        yield cluster
 
 
 @pytest.mark.slow

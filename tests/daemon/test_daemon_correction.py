@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from midway.drift.scan import scan
 from midway.model import Destination
 from midway.state.location import parse_state_spec
 from midway.sync.policy import DestinationPolicy
-from support.cluster import TestCluster, kubectl
+from support.cluster import TestCluster, configmap_data, kubectl, patch_configmap
 from support.syncenv import (
     SyncConfigRepo,
     cleanup_sync_namespaces,  # noqa: F401
@@ -25,28 +24,6 @@ from support.syncenv import (
 pytestmark = pytest.mark.cluster
 
 DEV = Destination("dev", "dev-1")
-
-
-def _data(cluster: TestCluster, namespace: str, name: str) -> dict[str, str] | None:
-    result = kubectl(cluster, "-n", namespace, "get", "configmap", name, "-o", "json", check=False)
-    if result.returncode != 0:
-        return None
-    return dict(json.loads(result.stdout).get("data") or {})
-
-
-def _patch(cluster: TestCluster, namespace: str, name: str, data: dict[str, str]) -> None:
-    kubectl(
-        cluster,
-        "-n",
-        namespace,
-        "patch",
-        "configmap",
-        name,
-        "--type",
-        "merge",
-        "-p",
-        json.dumps({"data": data}),
-    )
 
 
 def _drift_counts(repo: SyncConfigRepo, cluster: TestCluster) -> dict[str, int]:
@@ -74,14 +51,19 @@ def test_correct_policy_restores_a_live_edit(tmp_path: Path, test_cluster: TestC
     namespace = repo.namespace("alpha")
     with daemon_thread(repo, test_cluster) as daemon:
         wait_for(
-            lambda: _data(test_cluster, namespace, "alpha-kv") == {"mode": "fast", "level": "1"},
+            lambda: (
+                configmap_data(test_cluster, namespace, "alpha-kv")
+                == {"mode": "fast", "level": "1"}
+            ),
             15,
             what="the daemon to create alpha-kv",
         )
         wait_for(lambda: daemon.ready()[0], 10, what="readiness")
-        _patch(test_cluster, namespace, "alpha-kv", {"mode": "slow"})
+        patch_configmap(test_cluster, namespace, "alpha-kv", {"mode": "slow"})
         wait_for(
-            lambda: (_data(test_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast",
+            lambda: (
+                (configmap_data(test_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast"
+            ),
             5,
             what="the daemon to restore mode=fast",
         )
@@ -120,13 +102,13 @@ def test_warn_policy_reports_and_leaves_the_live_value(
     with daemon_thread(repo, test_cluster) as daemon:
         labels = {"env": "dev", "cluster": "dev-1"}
         # warn: not even a missing object is created
-        wait_for(lambda: _data(test_cluster, beta, "beta-kv"), 15, what="beta-kv created")
+        wait_for(lambda: configmap_data(test_cluster, beta, "beta-kv"), 15, what="beta-kv created")
         wait_for(
             lambda: metric(daemon, "midway_objects", **labels, status="missing") == 1,
             10,
             what="alpha reported missing",
         )
-        assert _data(test_cluster, alpha, "alpha-kv") is None
+        assert configmap_data(test_cluster, alpha, "alpha-kv") is None
         kubectl(test_cluster, "create", "namespace", alpha)
         kubectl(test_cluster, "-n", alpha, "create", "configmap", "alpha-kv", "--from-literal=x=y")
         kubectl(
@@ -147,13 +129,13 @@ def test_warn_policy_reports_and_leaves_the_live_value(
             what="alpha reported modified",
         )
         assert metric(daemon, "midway_drift_detected_total", **labels, policy="warn") >= 1
-        _patch(test_cluster, beta, "beta-kv", {"mode": "slow"})
+        patch_configmap(test_cluster, beta, "beta-kv", {"mode": "slow"})
         wait_for(
-            lambda: (_data(test_cluster, beta, "beta-kv") or {}).get("mode") == "fast",
+            lambda: (configmap_data(test_cluster, beta, "beta-kv") or {}).get("mode") == "fast",
             5,
             what="beta (policy correct) restored",
         )
-        assert _data(test_cluster, alpha, "alpha-kv") == {"x": "y"}  # warn: left alone
+        assert configmap_data(test_cluster, alpha, "alpha-kv") == {"x": "y"}  # warn: left alone
         status = daemon.status()["destinations"]["dev/dev-1"]
         assert status["apps"]["qa/alpha"]["status"] == "drifted"
         assert status["apps"]["qa/beta"]["status"] == "in-sync"
@@ -168,15 +150,16 @@ def test_a_fight_is_detected_and_midway_stops(tmp_path: Path, test_cluster: Test
     namespace = repo.namespace("alpha")
     threshold = 3
     with daemon_thread(repo, test_cluster, fight_threshold=threshold) as daemon:
-        wait_for(lambda: _data(test_cluster, namespace, "alpha-kv"), 15, what="alpha-kv")
+        wait_for(lambda: configmap_data(test_cluster, namespace, "alpha-kv"), 15, what="alpha-kv")
         labels = {"env": "dev", "cluster": "dev-1"}
         contested_at = None
         for round_number in range(1, threshold + 3):  # a bounded loop of reverts
-            _patch(test_cluster, namespace, "alpha-kv", {"mode": "slow"})
+            patch_configmap(test_cluster, namespace, "alpha-kv", {"mode": "slow"})
             try:
                 wait_for(
                     lambda: (
-                        (_data(test_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast"
+                        (configmap_data(test_cluster, namespace, "alpha-kv") or {}).get("mode")
+                        == "fast"
                     ),
                     3,
                     what="a correction",
@@ -193,13 +176,13 @@ def test_a_fight_is_detected_and_midway_stops(tmp_path: Path, test_cluster: Test
         assert contested[0]["manager"] == "kubectl-patch"
         assert "path: /data/mode" in contested[0]["suggestion"]
         # midway stopped fighting over data.mode, but still corrects the other fields
-        _patch(test_cluster, namespace, "alpha-kv", {"other": "changed"})
+        patch_configmap(test_cluster, namespace, "alpha-kv", {"other": "changed"})
         wait_for(
-            lambda: (_data(test_cluster, namespace, "alpha-kv") or {}).get("other") == "a",
+            lambda: (configmap_data(test_cluster, namespace, "alpha-kv") or {}).get("other") == "a",
             5,
             what="the uncontested field corrected",
         )
-        assert (_data(test_cluster, namespace, "alpha-kv") or {}).get("mode") == "slow"
+        assert (configmap_data(test_cluster, namespace, "alpha-kv") or {}).get("mode") == "slow"
 
 
 def test_a_broken_object_backs_off_without_starving_the_others(
@@ -211,7 +194,7 @@ def test_a_broken_object_backs_off_without_starving_the_others(
     repo.commit("one broken, one fine")
     namespace = repo.namespace("alpha")
     with daemon_thread(repo, test_cluster) as daemon:
-        wait_for(lambda: _data(test_cluster, namespace, "alpha-kv"), 15, what="alpha-kv")
+        wait_for(lambda: configmap_data(test_cluster, namespace, "alpha-kv"), 15, what="alpha-kv")
         labels = {"env": "dev", "cluster": "dev-1"}
         wait_for(
             lambda: metric(daemon, "midway_reconcile_errors_total", **labels) >= 2,
@@ -224,9 +207,12 @@ def test_a_broken_object_backs_off_without_starving_the_others(
         failures = runtime.reconciler.backoff.failures(key)
         assert 2 <= failures <= 4  # 2 s, 4 s, 8 s…: not a hot loop
         for value in ("slow", "slower"):  # the healthy object is corrected at once, twice
-            _patch(test_cluster, namespace, "alpha-kv", {"mode": value})
+            patch_configmap(test_cluster, namespace, "alpha-kv", {"mode": value})
             wait_for(
-                lambda: (_data(test_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast",
+                lambda: (
+                    (configmap_data(test_cluster, namespace, "alpha-kv") or {}).get("mode")
+                    == "fast"
+                ),
                 5,
                 what="alpha corrected while broken-kv backs off",
             )

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from midway.cluster import Connection, apply, connect
-from support.cluster import TestCluster
+from midway.cluster import Connection, apply
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -37,12 +35,6 @@ def test_the_deployment_runs_two_replicas_with_leader_election() -> None:
     assert args[0] == "daemon" and "--leader-elect" in args
     secrets = [d for d in _documents() if d["kind"] == "Secret"]
     assert all(not d.get("data") and not d.get("stringData") for d in secrets)  # no values
-
-
-@pytest.fixture
-def conn(test_cluster: TestCluster) -> Iterator[Connection]:
-    with connect(str(test_cluster.kubeconfig), test_cluster.context) as connection:
-        yield connection
 
 
 @pytest.mark.cluster

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import pytest
 
 from midway.daemon.status_file import read_status
-from support.cluster import TestCluster, kubectl
+from support.cluster import TestCluster, configmap_data
 from support.syncenv import (
     SyncConfigRepo,
     cleanup_sync_namespaces,  # noqa: F401
@@ -21,13 +20,6 @@ from support.syncenv import (
 pytestmark = pytest.mark.cluster
 
 
-def _data(cluster: TestCluster, namespace: str, name: str) -> dict[str, str] | None:
-    result = kubectl(cluster, "-n", namespace, "get", "configmap", name, "-o", "json", check=False)
-    if result.returncode != 0:
-        return None
-    return dict(json.loads(result.stdout).get("data") or {})
-
-
 def test_config_commit_to_converged_cluster_within_ten_seconds(
     tmp_path: Path, test_cluster: TestCluster
 ) -> None:
@@ -35,7 +27,7 @@ def test_config_commit_to_converged_cluster_within_ten_seconds(
     repo.set_app("alpha", {"version": "1"})
     repo.commit("alpha v1")
     with daemon_thread(repo, test_cluster) as daemon:
-        wait_for(lambda: _data(test_cluster, repo.namespace("alpha"), "alpha-kv"), 15)
+        wait_for(lambda: configmap_data(test_cluster, repo.namespace("alpha"), "alpha-kv"), 15)
         wait_for(lambda: daemon.ready()[0], 10, what="readiness")
         port = daemon.http.port
         assert http_get(port, "/readyz") == (200, "ok\n")
@@ -47,8 +39,10 @@ def test_config_commit_to_converged_cluster_within_ten_seconds(
         config_commit = repo.commit("alpha v2, add delta")
         wait_for(
             lambda: (
-                _data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"version": "2"}
-                and _data(test_cluster, repo.namespace("delta"), "delta-kv") == {"fresh": "yes"}
+                configmap_data(test_cluster, repo.namespace("alpha"), "alpha-kv")
+                == {"version": "2"}
+                and configmap_data(test_cluster, repo.namespace("delta"), "delta-kv")
+                == {"fresh": "yes"}
             ),
             10,
             interval_s=0.05,
@@ -87,7 +81,7 @@ def test_once_publishes_syncs_and_exits(tmp_path: Path, test_cluster: TestCluste
     repo.commit("alpha")
     daemon = Daemon(daemon_options(repo, test_cluster, once=True))
     assert daemon.run() == 0
-    assert _data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"v": "1"}
+    assert configmap_data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"v": "1"}
     status = read_status(daemon.status_path) or {}
     assert status["destinations"]["dev/dev-1"]["changes"]["created"] == 1
 
@@ -99,7 +93,7 @@ def test_a_broken_config_commit_keeps_the_last_state(
     repo.set_app("alpha", {"v": "1"})
     repo.commit("alpha")
     with daemon_thread(repo, test_cluster) as daemon:
-        wait_for(lambda: _data(test_cluster, repo.namespace("alpha"), "alpha-kv"), 15)
+        wait_for(lambda: configmap_data(test_cluster, repo.namespace("alpha"), "alpha-kv"), 15)
         head = repo.state_head()
         repo.write("apps/qa/alpha.yaml", "apiVersion: midway.dev/v1\nkind: App\nmetadata: {}\n")
         repo.commit("broken")
@@ -132,7 +126,7 @@ def test_remote_config_and_state_repos(tmp_path: Path, test_cluster: TestCluster
     }
     with daemon_thread(repo, test_cluster, **overrides):
         wait_for(
-            lambda: _data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"v": "1"},
+            lambda: configmap_data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"v": "1"},
             20,
             what="alpha from the remote config",
         )
@@ -140,7 +134,7 @@ def test_remote_config_and_state_repos(tmp_path: Path, test_cluster: TestCluster
         commit = repo.commit("alpha v2")
         git(repo.root, "push", "-q", "origin", "main")
         wait_for(
-            lambda: _data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"v": "2"},
+            lambda: configmap_data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"v": "2"},
             20,
             what="the pushed commit applied",
         )

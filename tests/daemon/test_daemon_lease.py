@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from midway.cluster import Connection, connect, get
+from midway.cluster import Connection, get
 from midway.daemon.lease import LeaseManager, ShardLease, shard_of
 from midway.model import Destination
-from support.cluster import TestCluster
 
 
 class FakeClock:
@@ -26,12 +23,6 @@ def test_destinations_spread_over_shards_stably() -> None:
     assert shards == [shard_of(d, 4) for d in destinations]  # stable
     assert set(shards) == {0, 1, 2, 3}
     assert {shard_of(d, 1) for d in destinations} == {0}
-
-
-@pytest.fixture
-def conn(test_cluster: TestCluster) -> Iterator[Connection]:
-    with connect(str(test_cluster.kubeconfig), test_cluster.context) as connection:
-        yield connection
 
 
 @pytest.mark.cluster

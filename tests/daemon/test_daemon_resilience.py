@@ -4,7 +4,6 @@ one is never stopped), SIGTERM during work, and two replicas with leader electio
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from support.cluster import SCRIPT, TestCluster, kubectl
+from support.cluster import (
+    TestCluster,
+    configmap_data,
+    kubectl,
+    patch_configmap,
+    private_cluster,
+)
 from support.syncenv import (
     SyncConfigRepo,
     cleanup_sync_namespaces,  # noqa: F401
@@ -28,77 +33,27 @@ from support.syncenv import (
 pytestmark = pytest.mark.cluster
 
 
-def _data(cluster: TestCluster, namespace: str, name: str) -> dict[str, str] | None:
-    result = kubectl(cluster, "-n", namespace, "get", "configmap", name, "-o", "json", check=False)
-    if result.returncode != 0:
-        return None
-    return dict(json.loads(result.stdout).get("data") or {})
-
-
-def _patch(cluster: TestCluster, namespace: str, name: str, data: dict[str, str]) -> None:
-    kubectl(
-        cluster,
-        *("-n", namespace, "patch", "configmap", name, "--type", "merge"),
-        *("-p", json.dumps({"data": data})),
-    )
-
-
 @pytest.fixture
-def private_cluster(tmp_path: Path) -> Iterator[TestCluster]:
-    """A cluster of this test alone (its own etcd, apiserver, ports), stopped afterwards."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
-    offset = 300 + (int(worker[2:]) if worker[2:].isdigit() else 0)
-    state = Path(f"/tmp/midway-test-cluster-daemon-{worker}")
-    env = {
-        **os.environ,
-        "MIDWAY_CLUSTER_DIR": str(state),
-        "MIDWAY_ETCD_PORT": str(12379 + offset * 10),
-        "MIDWAY_ETCD_PEER_PORT": str(12380 + offset * 10),
-        "MIDWAY_APISERVER_PORT": str(16443 + offset * 10),
-        "MIDWAY_KCM_PORT": str(16457 + offset * 10),
-        "MIDWAY_CLUSTER_CONTEXT": "midway-daemon-resilience",
-    }
-
-    def script(*args: str) -> None:
-        result = subprocess.run(
-            [str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=180
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-
-    class Private(TestCluster):
-        def stop_apiserver(self) -> None:
-            script("stop-apiserver")
-
-        def start_apiserver(self) -> None:
-            script("start-apiserver")
-
-    script("up")
-    try:
-        yield Private(
-            kubeconfig=state / "kubeconfig",
-            server=f"https://127.0.0.1:{env['MIDWAY_APISERVER_PORT']}",
-            token=(state / "token").read_text().strip(),
-            context="midway-daemon-resilience",
-            script=SCRIPT,
-        )
-    finally:
-        script("down")
+def second_cluster() -> Iterator[TestCluster]:
+    """A cluster of this test alone, stopped afterwards."""
+    with private_cluster("daemon-resilience", port_block=300) as cluster:
+        yield cluster
 
 
 @pytest.mark.slow
 def test_apiserver_restart_makes_the_daemon_unready_then_converged(
-    tmp_path: Path, test_cluster: TestCluster, private_cluster: TestCluster
+    tmp_path: Path, test_cluster: TestCluster, second_cluster: TestCluster
 ) -> None:
     repo = SyncConfigRepo.create(tmp_path, policy="correct")
     repo.set_app("alpha", {"mode": "fast"})
     repo.commit("alpha")
     namespace = repo.namespace("alpha")
-    with daemon_thread(repo, private_cluster) as daemon:
+    with daemon_thread(repo, second_cluster) as daemon:
         port = daemon.http.port
-        wait_for(lambda: _data(private_cluster, namespace, "alpha-kv"), 20, what="alpha-kv")
+        wait_for(lambda: configmap_data(second_cluster, namespace, "alpha-kv"), 20, what="alpha-kv")
         wait_for(lambda: http_get(port, "/readyz")[0] == 200, 10, what="ready")
 
-        private_cluster.stop_apiserver()
+        second_cluster.stop_apiserver()
         wait_for(lambda: http_get(port, "/readyz")[0] == 503, 10, what="/readyz false")
         _, body = http_get(port, "/readyz")
         assert "unreachable" in body
@@ -107,11 +62,13 @@ def test_apiserver_restart_makes_the_daemon_unready_then_converged(
         assert metric(daemon, "midway_cluster_reachable", **labels) == 0
         time.sleep(2.0)  # the daemon keeps running without its cluster
 
-        private_cluster.start_apiserver()
+        second_cluster.start_apiserver()
         wait_for(lambda: http_get(port, "/readyz")[0] == 200, 40, what="/readyz true again")
-        _patch(private_cluster, namespace, "alpha-kv", {"mode": "slow"})
+        patch_configmap(second_cluster, namespace, "alpha-kv", {"mode": "slow"})
         wait_for(
-            lambda: (_data(private_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast",
+            lambda: (
+                (configmap_data(second_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast"
+            ),
             20,
             what="converged after the restart",
         )
@@ -228,10 +185,12 @@ def test_two_replicas_one_leader_and_takeover(
         )
         leader = next(name for name, port in ports.items() if _leader(port))
         follower = "b" if leader == "a" else "a"
-        wait_for(lambda: _data(test_cluster, namespace, "alpha-kv"), 15, what="alpha-kv")
-        _patch(test_cluster, namespace, "alpha-kv", {"mode": "slow"})
+        wait_for(lambda: configmap_data(test_cluster, namespace, "alpha-kv"), 15, what="alpha-kv")
+        patch_configmap(test_cluster, namespace, "alpha-kv", {"mode": "slow"})
         wait_for(
-            lambda: (_data(test_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast",
+            lambda: (
+                (configmap_data(test_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast"
+            ),
             10,
             what="the leader's correction",
         )
@@ -250,9 +209,11 @@ def test_two_replicas_one_leader_and_takeover(
         print(f"leader killed -> follower leads after {takeover:.2f}s (lease 5s)")
         assert takeover <= 5.0 + 3.0  # the lease duration, plus one retry period and slack
         wait_for(lambda: http_get(ports[follower], "/readyz")[0] == 200, 15, what="ready")
-        _patch(test_cluster, namespace, "alpha-kv", {"mode": "slower"})
+        patch_configmap(test_cluster, namespace, "alpha-kv", {"mode": "slower"})
         wait_for(
-            lambda: (_data(test_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast",
+            lambda: (
+                (configmap_data(test_cluster, namespace, "alpha-kv") or {}).get("mode") == "fast"
+            ),
             10,
             what="the new leader's correction",
         )

@@ -5,7 +5,11 @@ Load it from tests/conftest.py with `pytest_plugins = ["support.cluster"]`.
 - `test_cluster` (session): starts the cluster once (a file lock makes xdist workers
   take turns; the second finds it up) and never stops it.
 - `k8s_namespace` (function): a fresh namespace, deleted afterwards without waiting.
-- `kubectl(test_cluster, *args)`: run /usr/bin/kubectl against it.
+- `conn` (function): a midway.cluster Connection to it, closed afterwards.
+- `kubectl(test_cluster, *args)`: run /usr/bin/kubectl against it; `configmap_data` and
+  `patch_configmap` read and change a ConfigMap's data with it (as a user would).
+- `private_cluster(name, port_block)`: a cluster of one test alone, for tests that stop
+  its apiserver (the shared one is never stopped).
 
 Mark tests that use these with `@pytest.mark.cluster`.
 """
@@ -13,15 +17,21 @@ Mark tests that use these with `@pytest.mark.cluster`.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # the kubernetes client loads only for the tests that connect
+    from midway.cluster import Connection
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts" / "test-cluster.sh"
@@ -38,21 +48,24 @@ class TestCluster:
     token: str
     context: str
     script: Path
+    # MIDWAY_* settings test-cluster.sh needs to find this cluster (a private one's dir and
+    # ports); empty for the shared cluster.
+    script_env: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def env(self) -> dict[str, str]:
         """os.environ with KUBECONFIG pointing at this cluster (for subprocesses)."""
         return {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
 
-    def run_script(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return _run_script(*args)
+    def run_script(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return _run_script(*args, timeout=timeout, env=self.script_env)
 
     def stop_apiserver(self) -> None:
         """Only kube-apiserver stops (etcd keeps the data): for resilience tests."""
-        _check(_run_script("stop-apiserver"), "stop-apiserver")
+        _check(self.run_script("stop-apiserver"), "stop-apiserver")
 
     def start_apiserver(self) -> None:
-        _check(_run_script("start-apiserver"), "start-apiserver")
+        _check(self.run_script("start-apiserver"), "start-apiserver")
 
 
 def cluster_dir() -> Path:
@@ -73,7 +86,9 @@ def _have_binaries() -> bool:
     )
 
 
-def _run_script(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def _run_script(
+    *args: str, timeout: float = 300, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(SCRIPT), *args],
         capture_output=True,
@@ -81,6 +96,7 @@ def _run_script(*args: str, timeout: float = 300) -> subprocess.CompletedProcess
         timeout=timeout,
         check=False,
         stdin=subprocess.DEVNULL,
+        env={**os.environ, **env} if env else None,
     )
 
 
@@ -168,6 +184,32 @@ def kubectl(
 
 
 @pytest.fixture
+def conn(test_cluster: TestCluster) -> Iterator[Connection]:
+    """A connection to the test cluster (its kubeconfig and context) for one test."""
+    from midway.cluster import connect
+
+    with connect(str(test_cluster.kubeconfig), test_cluster.context) as connection:
+        yield connection
+
+
+def configmap_data(cluster: TestCluster, namespace: str, name: str) -> dict[str, str] | None:
+    """A ConfigMap's data ({} when it has none), None when it does not exist."""
+    result = kubectl(cluster, "-n", namespace, "get", "configmap", name, "-o", "json", check=False)
+    if result.returncode != 0:
+        return None
+    return dict(json.loads(result.stdout).get("data") or {})
+
+
+def patch_configmap(cluster: TestCluster, namespace: str, name: str, data: dict[str, str]) -> None:
+    """Merge `data` into a ConfigMap's data with `kubectl patch` (field manager kubectl-patch)."""
+    kubectl(
+        cluster,
+        *("-n", namespace, "patch", "configmap", name, "--type", "merge"),
+        *("-p", json.dumps({"data": data})),
+    )
+
+
+@pytest.fixture
 def k8s_namespace(test_cluster: TestCluster) -> Iterator[str]:
     """A new, empty namespace for one test; deleted (not awaited) afterwards."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -181,3 +223,38 @@ def k8s_namespace(test_cluster: TestCluster) -> Iterator[str]:
         yield name
     finally:
         kubectl(test_cluster, "delete", "namespace", name, "--wait=false", check=False)
+
+
+@contextmanager
+def private_cluster(name: str, port_block: int) -> Iterator[TestCluster]:
+    """A cluster of the calling test alone (its own etcd, apiserver, dir and ports) that it
+    may stop and start; torn down afterwards. The shared cluster is never stopped.
+
+    `name` makes its dir (/tmp/midway-test-cluster-<name>-<worker>) and context
+    (midway-<name>). Its ports are the shared cluster's plus 10 * (`port_block` + the xdist
+    worker's number): give each caller a block of its own, far from the others'.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
+    offset = port_block + (int(worker[2:]) if worker[2:].isdigit() else 0)
+    state = Path(f"/tmp/midway-test-cluster-{name}-{worker}")
+    context = f"midway-{name}"
+    settings = {
+        "MIDWAY_CLUSTER_DIR": str(state),
+        "MIDWAY_ETCD_PORT": str(12379 + offset * 10),
+        "MIDWAY_ETCD_PEER_PORT": str(12380 + offset * 10),
+        "MIDWAY_APISERVER_PORT": str(16443 + offset * 10),
+        "MIDWAY_KCM_PORT": str(16457 + offset * 10),
+        "MIDWAY_CLUSTER_CONTEXT": context,
+    }
+    _check(_run_script("up", timeout=180, env=settings), "up (private cluster)")
+    try:
+        yield TestCluster(
+            kubeconfig=state / "kubeconfig",
+            server=f"https://127.0.0.1:{settings['MIDWAY_APISERVER_PORT']}",
+            token=(state / "token").read_text().strip(),
+            context=context,
+            script=SCRIPT,
+            script_env=settings,
+        )
+    finally:
+        _check(_run_script("down", timeout=180, env=settings), "down (private cluster)")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from midway.cluster import Connection, connect, get
+from midway.cluster import Connection, get
 from midway.drift.evaluate import evaluate_object
 from midway.drift.ignoring import IgnoreRules, ScopedRule
 from midway.drift.model import DesiredObject
@@ -18,7 +17,7 @@ from midway.sync.apply import correct_object
 from midway.sync.changeset import ChangeSetEntry
 from midway.sync.fights import FightTracker
 from midway.sync.policy import ObjectPolicy
-from support.cluster import TestCluster, kubectl
+from support.cluster import TestCluster, kubectl, patch_configmap
 
 pytestmark = pytest.mark.cluster
 
@@ -29,12 +28,6 @@ LABELS = {
     "midway.dev/team": "qa",
     "midway.dev/env": "dev",
 }
-
-
-@pytest.fixture
-def conn(test_cluster: TestCluster) -> Iterator[Connection]:
-    with connect(str(test_cluster.kubeconfig), test_cluster.context) as connection:
-        yield connection
 
 
 def _config_map(namespace: str, data: dict[str, str]) -> dict[str, Any]:
@@ -93,11 +86,7 @@ def test_create_then_take_a_field_back_from_kubectl(
     body = _config_map(k8s_namespace, {"mode": "fast"})
     assert _sync(conn, body).action == "created"
     assert _sync(conn, body).action == "unchanged"
-    kubectl(
-        test_cluster,
-        *("-n", k8s_namespace, "patch", "configmap", "web-kv", "--type", "merge"),
-        *("-p", '{"data": {"mode": "slow", "added": "by hand"}}'),
-    )
+    patch_configmap(test_cluster, k8s_namespace, "web-kv", {"mode": "slow", "added": "by hand"})
     entry = _sync(conn, body)
     assert entry.action == "configured"
     assert set(entry.fields) == {"data.mode", "data.added"}
@@ -113,11 +102,7 @@ def test_warn_policy_changes_nothing(
     assert _sync(conn, body, mode="warn").action == "skipped"  # missing, but warn
     assert get(conn, "v1", "ConfigMap", k8s_namespace, "web-kv") is None
     _sync(conn, body)
-    kubectl(
-        test_cluster,
-        *("-n", k8s_namespace, "patch", "configmap", "web-kv", "--type", "merge"),
-        *("-p", '{"data": {"mode": "slow"}}'),
-    )
+    patch_configmap(test_cluster, k8s_namespace, "web-kv", {"mode": "slow"})
     entry = _sync(conn, body, mode="warn")
     assert entry.action == "skipped" and "warn" in entry.reason and entry.fields == ("data.mode",)
     assert _live(conn, body)["data"] == {"mode": "slow"}
@@ -129,11 +114,7 @@ def test_an_ignored_field_is_never_overwritten(
     body = _config_map(k8s_namespace, {"mode": "fast", "flags": "a=1"})
     rule = IgnoreRule(kind="ConfigMap", path="/data/flags", reason="toggled live")
     _sync(conn, body, rules=(rule,))
-    kubectl(
-        test_cluster,
-        *("-n", k8s_namespace, "patch", "configmap", "web-kv", "--type", "merge"),
-        *("-p", '{"data": {"mode": "slow", "flags": "a=2"}}'),
-    )
+    patch_configmap(test_cluster, k8s_namespace, "web-kv", {"mode": "slow", "flags": "a=2"})
     entry = _sync(conn, body, rules=(rule,))
     assert entry.action == "configured" and entry.fields == ("data.mode",)
     assert [f.path for f in entry.skipped_fields] == ["data.flags"]
@@ -166,11 +147,7 @@ def test_a_contested_field_is_left_to_the_other_manager(
     _sync(conn, body, fights=fights)
 
     def revert() -> None:
-        kubectl(
-            test_cluster,
-            *("-n", k8s_namespace, "patch", "configmap", "web-kv", "--type", "merge"),
-            *("-p", '{"data": {"mode": "slow"}}'),
-        )
+        patch_configmap(test_cluster, k8s_namespace, "web-kv", {"mode": "slow"})
 
     revert()
     assert _sync(conn, body, fights=fights).action == "configured"  # plain drift
@@ -204,11 +181,7 @@ def test_with_a_manager_rule_conflicts_decide_what_is_forced(
     body = _config_map(k8s_namespace, {"mode": "fast", "flags": "a=1"})
     rule = IgnoreRule(kind="ConfigMap", path="/data/flags", manager="kubectl-patch")
     _sync(conn, body, rules=(rule,))
-    kubectl(
-        test_cluster,
-        *("-n", k8s_namespace, "patch", "configmap", "web-kv", "--type", "merge"),
-        *("-p", '{"data": {"mode": "slow", "flags": "a=2"}}'),
-    )
+    patch_configmap(test_cluster, k8s_namespace, "web-kv", {"mode": "slow", "flags": "a=2"})
     entry = _sync(conn, body, rules=(rule,))
     assert entry.action == "configured"
     assert [(f.path, f.manager) for f in entry.forced] == [(".data.mode", "kubectl-patch")]

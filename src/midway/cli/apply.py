@@ -13,21 +13,15 @@ import sys
 
 import click
 
+from midway.cli.cluster_options import destination_options, kubeconfig_options, state_option
 from midway.cli.context import CliContext
 from midway.cli.drift import connect_to, load_inputs
 from midway.errors import EXIT_ERROR, EXIT_OK
 
 
 @click.command()
-@click.option("--env", help="Environment (needed when there are several).")
-@click.option("--cluster", help="Cluster of the environment (needed when it has several).")
-@click.option("--app", metavar="TEAM/APP", help="Only this app's objects.")
-@click.option(
-    "--state",
-    "state_spec",
-    metavar="PATH|URL[@BRANCH]",
-    help="State repo (default: midway.yaml state.path, else .midway/state.git).",
-)
+@destination_options
+@state_option
 @click.option(
     "--dry-run", is_flag=True, help="Server-side dry run: the server checks, stores nothing."
 )
@@ -36,8 +30,7 @@ from midway.errors import EXIT_ERROR, EXIT_OK
     is_flag=True,
     help="Take over fields other field managers own (default: report the conflict).",
 )
-@click.option("--context", help="kubeconfig context (default: the cluster's `context:`).")
-@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file.")
+@kubeconfig_options
 @click.option(
     "-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -145,6 +146,19 @@ def read_stale(
     return StaleReport(location.display, location.branch, commit.id, tuple(objects))
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    # A big preview builds hundreds of thousands of small acyclic objects (parsed manifests,
+    # field changes): the cyclic collector only rescans them; it halves the report time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def print_report(report: DiffReport, fmt: str) -> None:
     if fmt == "json":
         click.echo(report_json.render(report), nl=False)
@@ -201,86 +215,66 @@ def diff(
     """
     if worktree and head is not None:
         raise MidwayError("give either HEAD or --worktree, not both")
-    # A big preview builds hundreds of thousands of small acyclic objects (parsed manifests,
-    # field changes): the cyclic collector only rescans them; it halves the report time.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        _diff(ctx, base, head, worktree, fmt, against_state, exact_base, full, no_cache, workers)
-    finally:
-        if collecting:
-            gc.enable()
+    with _cyclic_gc_paused():
+        repo = ctx.config_path
+        head_rev = head or "HEAD"
+        _on_side("head", head_rev, lambda: _resolve(repo, head_rev))  # say which side is missing
+        base_rev, base_how = choose_base(repo, base, head_rev, worktree, exact_base)
+        cache = Cache.disabled() if no_cache else ctx.cache
 
+        head_source: ConfigSource
+        if worktree:
+            head_source, head_side = DiskSource(repo), Side("working tree", None)
+        else:
+            head_source = _on_side("head", head_rev, lambda: GitSource(repo, head_rev))
+            head_side = Side(f"{_short(head_source.revision)} ({head_rev})", head_source.revision)
+        base_source = _on_side("base", base_rev, lambda: GitSource(repo, base_rev))
+        base_side = Side(f"{_short(base_source.revision)} ({base_how})", base_source.revision)
 
-def _diff(
-    ctx: CliContext,
-    base: str | None,
-    head: str | None,
-    worktree: bool,
-    fmt: str,
-    against_state: str | None,
-    exact_base: bool,
-    full: bool,
-    no_cache: bool,
-    workers: int | None,
-) -> None:
-    repo = ctx.config_path
-    head_rev = head or "HEAD"
-    _on_side("head", head_rev, lambda: _resolve(repo, head_rev))  # say which side is missing
-    base_rev, base_how = choose_base(repo, base, head_rev, worktree, exact_base)
-    cache = Cache.disabled() if no_cache else ctx.cache
+        head_config = _on_side("head", head_side.label, lambda: load_config(head_source, cache))
+        base_config = _on_side("base", base_side.label, lambda: load_config(base_source, cache))
+        files = changed_paths(_digests(base_source), _digests(head_source))
+        apps = None if full else affected_apps(files, (base_config, head_config))
+        if apps is not None:
+            apps = with_namespace_neighbours(apps, base_config) | with_namespace_neighbours(
+                apps, head_config
+            )
 
-    head_source: ConfigSource
-    if worktree:
-        head_source, head_side = DiskSource(repo), Side("working tree", None)
-    else:
-        head_source = _on_side("head", head_rev, lambda: GitSource(repo, head_rev))
-        head_side = Side(f"{_short(head_source.revision)} ({head_rev})", head_source.revision)
-    base_source = _on_side("base", base_rev, lambda: GitSource(repo, base_rev))
-    base_side = Side(f"{_short(base_source.revision)} ({base_how})", base_source.revision)
+        def render(
+            config: ConfigRepo, source: ConfigSource, selection: frozenset[str] | None
+        ) -> RenderResult:
+            options = RenderOptions(
+                apps=selection, workers=workers, cache=cache, progress=progress_reporter(ctx)
+            )
+            return render_config(config, source, options)
 
-    head_config = _on_side("head", head_side.label, lambda: load_config(head_source, cache))
-    base_config = _on_side("base", base_side.label, lambda: load_config(base_source, cache))
-    files = changed_paths(_digests(base_source), _digests(head_source))
-    apps = None if full else affected_apps(files, (base_config, head_config))
-    if apps is not None:
-        apps = with_namespace_neighbours(apps, base_config) | with_namespace_neighbours(
-            apps, head_config
-        )
-
-    def render(
-        config: ConfigRepo, source: ConfigSource, selection: frozenset[str] | None
-    ) -> RenderResult:
-        options = RenderOptions(
-            apps=selection, workers=workers, cache=cache, progress=progress_reporter(ctx)
-        )
-        return render_config(config, source, options)
-
-    head_result = _on_side("head", head_side.label, lambda: render(head_config, head_source, apps))
-    if apps is not None and any(not o.key.namespace for o in head_result.objects):
-        # Cluster-scoped objects can collide with any app's: let the full render check.
         head_result = _on_side(
-            "head", head_side.label, lambda: render(head_config, head_source, None)
+            "head", head_side.label, lambda: render(head_config, head_source, apps)
         )
-    base_selection = None if against_state else apps
-    base_result = _on_side(
-        "base", base_side.label, lambda: render(base_config, base_source, base_selection)
-    )
-    stale = read_stale(ctx, against_state, base_config, base_result) if against_state else None
+        if apps is not None and any(not o.key.namespace for o in head_result.objects):
+            # Cluster-scoped objects can collide with any app's: let the full render check.
+            head_result = _on_side(
+                "head", head_side.label, lambda: render(head_config, head_source, None)
+            )
+        base_selection = None if against_state else apps
+        base_result = _on_side(
+            "base", base_side.label, lambda: render(base_config, base_source, base_selection)
+        )
+        stale = read_stale(ctx, against_state, base_config, base_result) if against_state else None
 
-    changeset = compare(base_result, head_result, apps)
-    all_apps = set(base_config.apps) | set(head_config.apps)
-    report = build_report(
-        base_side,
-        head_side,
-        changeset,
-        files,
-        stale=stale,
-        skipped_apps=0 if apps is None else len(all_apps - apps),
-    )
-    print_report(report, fmt)
-    if not report.changed:
-        if fmt != "text":
-            ctx.info("no changes")
-        return
-    sys.exit(EXIT_DIFFERENCES)
+        changeset = compare(base_result, head_result, apps)
+        all_apps = set(base_config.apps) | set(head_config.apps)
+        report = build_report(
+            base_side,
+            head_side,
+            changeset,
+            files,
+            stale=stale,
+            skipped_apps=0 if apps is None else len(all_apps - apps),
+        )
+        print_report(report, fmt)
+        if not report.changed:
+            if fmt != "text":
+                ctx.info("no changes")
+            return
+        sys.exit(EXIT_DIFFERENCES)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from midway.cli.cluster_options import destination_options, kubeconfig_options, state_option
 from midway.cli.context import CliContext
 from midway.config.source import ConfigSource
 from midway.drift.desired import DesiredState, load_desired
@@ -104,15 +105,8 @@ def _orphan_kinds(text: str | None) -> tuple[str, ...]:
 
 
 @click.command()
-@click.option("--env", help="Environment (needed when there are several).")
-@click.option("--cluster", help="Cluster of the environment (needed when it has several).")
-@click.option("--app", metavar="TEAM/APP", help="Only this app's objects.")
-@click.option(
-    "--state",
-    "state_spec",
-    metavar="PATH|URL[@BRANCH]",
-    help="State repo (default: midway.yaml state.path, else .midway/state.git).",
-)
+@destination_options
+@state_option
 @click.option(
     "--mode",
     type=click.Choice(["server", "offline"]),
@@ -137,8 +131,7 @@ def _orphan_kinds(text: str | None) -> tuple[str, ...]:
     metavar="SECONDS",
     help="With --watch: stop after this long (default: until interrupted).",
 )
-@click.option("--context", help="kubeconfig context (default: the cluster's `context:`).")
-@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file.")
+@kubeconfig_options
 @click.option(
     "--orphan-kinds",
     metavar="KIND,...",

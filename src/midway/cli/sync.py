@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from midway.cli.cluster_options import kubeconfig_options, state_option
 from midway.cli.context import CliContext
 from midway.errors import EXIT_DIFFERENCES, EXIT_ERROR, EXIT_OK, ClusterError, MidwayError
 from midway.model import ConfigRepo, Destination, DriftMode
@@ -24,10 +25,9 @@ OVERRIDES: dict[str | None, DriftMode] = {"correct": "correct", "warn": "warn"}
 @click.option(
     "--prune", is_flag=True, help="Delete objects the previous state commit had and this lacks."
 )
-@click.option("--state", "state_spec", metavar="PATH|URL[@BRANCH]", help="State repo.")
+@state_option
 @click.option("--rev", help="State revision to sync to (default: the branch head).")
-@click.option("--context", help="kubeconfig context (default: the environment's, else current).")
-@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file.")
+@kubeconfig_options
 @click.option(
     "--policy",
     "policy_override",
