@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
@@ -256,7 +257,9 @@ def _load_blueprint(docs: _Documents, path: str, dir_name: str, paths: list[str]
         )
     parameters = spec["parameters"]
     try:
-        Draft202012Validator.check_schema(parameters)
+        # the compiled meta-schema check first; the Python one only to explain a failure
+        if not jsonschema_rs.meta.is_valid(parameters):
+            Draft202012Validator.check_schema(parameters)
     except SchemaError as exc:
         where = doc.where(("spec", "parameters", *exc.path))
         raise MidwayError(
