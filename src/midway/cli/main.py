@@ -29,7 +29,6 @@ VERBS: dict[str, tuple[str, str]] = {
     "status": ("midway.cli.status", "status"),
     "hooks": ("midway.cli.hooks", "hooks"),
     "state": ("midway.cli.state", "state"),
-    "fmt": ("midway.cli.fmt", "fmt"),
 }
 
 
