@@ -39,8 +39,12 @@ local parseVersion(v) =
 local compare(a, b) =
   if a[0] != b[0] then a[0] - b[0] else a[1] - b[1];
 
+// midway passes the version pre-parsed (kubernetesMajor/Minor): parsing the string with
+// std.stringChars on every atLeast() call was most of a unit's evaluation time.
 local clusterVersion(env) =
-  if !std.objectHas(env, 'cluster') || !std.objectHas(env.cluster, 'kubernetesVersion') then
+  if std.objectHas(env, 'cluster') && std.objectHas(env.cluster, 'kubernetesMinor') then
+    [env.cluster.kubernetesMajor, env.cluster.kubernetesMinor]
+  else if !std.objectHas(env, 'cluster') || !std.objectHas(env.cluster, 'kubernetesVersion') then
     error 'env.cluster.kubernetesVersion is missing: midway passes it for every destination'
   else parseVersion(env.cluster.kubernetesVersion);
 

@@ -47,7 +47,7 @@ from midway.render.params import (
 CACHE_NAMESPACE = "unit"  # content key -> output
 INPUT_NAMESPACE = "input"  # input key -> content key
 # Bump when normalisation or serialisation changes output for the same evaluation.
-OUTPUT_FORMAT = "manifest-format-3"
+OUTPUT_FORMAT = "manifest-format-4"
 Progress = Callable[[int, int], None]
 
 
@@ -253,6 +253,7 @@ def _prepare(item: _Unit) -> None:
         },
         sort_keys=True,
     )
+    major, _, minor = cluster.kubernetes_version.partition(".")
     env_json = json.dumps(
         {
             "name": env.name,
@@ -262,6 +263,9 @@ def _prepare(item: _Unit) -> None:
                 "name": cluster.name,
                 "server": cluster.server,
                 "kubernetesVersion": cluster.kubernetes_version,
+                # pre-parsed, so blueprints compare numbers instead of parsing strings
+                "kubernetesMajor": int(major),
+                "kubernetesMinor": int(minor),
             },
         },
         sort_keys=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -66,6 +67,12 @@ def _quoted(text: str) -> str:
     return json.dumps(text, ensure_ascii=True)
 
 
+@functools.lru_cache(maxsize=65536)
+def _string(text: str) -> str:
+    """Strings repeat a lot across objects (label keys, kinds, image names): decide once."""
+    return text if _plain_ok(text) else _quoted(text)
+
+
 def _scalar(value: Any) -> str:
     if value is None:
         return "null"
@@ -80,8 +87,7 @@ def _scalar(value: Any) -> str:
         if "e" in text and "." not in text:  # YAML 1.1 floats need a dot: 1e+20 -> 1.0e+20
             text = text.replace("e", ".0e", 1)
         return text
-    text = str(value)
-    return text if _plain_ok(text) else _quoted(text)
+    return _string(str(value))
 
 
 def _block_ok(text: str) -> bool:
