@@ -33,8 +33,6 @@ class Cache:
         self.directory = (directory or default_cache_dir()) if enabled else None
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[str, str, str]] = []
-        self.hits = 0
-        self.misses = 0
 
     def _conn(self) -> sqlite3.Connection | None:
         if self.directory is None:

@@ -32,11 +32,6 @@ class ConfigSource(ABC):
     def digest(self, path: str) -> str:
         """A content identity for caching (git blob id or sha1 of the bytes)."""
 
-    def exists(self, path: str) -> bool:
-        return path in self._index()
-
-    @abstractmethod
-    def _index(self) -> set[str]: ...
 
 
 def escape_error(path: str) -> MidwayError:
@@ -59,8 +54,6 @@ class DiskSource(ConfigSource):
         self._paths: list[str] | None = None
         self._digests: dict[str, str] = {}
 
-    def _index(self) -> set[str]:
-        return set(self.paths())
 
     def paths(self) -> list[str]:
         if self._paths is None:

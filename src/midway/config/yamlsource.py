@@ -13,7 +13,6 @@ pure Python and spends most of its time collecting comments we never use: 3 ms a
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,17 +104,11 @@ def _compose(text: str, *, pure: bool) -> tuple[YAML, list[Node]]:
 
 
 def _marked_error(path: str, exc: MarkedYAMLError, what: str, hint: str) -> MidwayError:
+    # duplicate keys never get here: the composer does not check them, the converter does
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else None
     col = mark.column + 1 if mark is not None else None
     problem = (exc.problem or exc.context or str(exc)).strip()
-    if what == "duplicate key":
-        found = re.search(r'duplicate key "(.*?)"', problem)
-        first = exc.context_mark
-        problem = f'"{found.group(1) if found else "?"}" appears twice in one mapping'
-        if first is not None and first.line + 1 != line:
-            problem += f" (first at line {first.line + 1})"
-        return MidwayError(problem, SourceLocation(path, line, col), hint=hint)
     return MidwayError(f"{what}: {problem}", SourceLocation(path, line, col), hint=hint)
 
 
