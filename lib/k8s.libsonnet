@@ -48,8 +48,14 @@ local clusterVersion(env) =
     error 'env.cluster.kubernetesVersion is missing: midway passes it for every destination'
   else parseVersion(env.cluster.kubernetesVersion);
 
+// The minimum versions this library asks about, parsed once per render batch (file-level
+// locals are evaluated once per import, and midway imports this file once per batch).
+local knownMinimums = { [v]: parseVersion(v) for v in ['1.19', '1.21', '1.23'] };
+
 // true when the destination cluster runs Kubernetes `min` or newer.
-local atLeast(env, min) = compare(clusterVersion(env), parseVersion(min)) >= 0;
+local atLeast(env, min) =
+  local wanted = if std.objectHas(knownMinimums, min) then knownMinimums[min] else parseVersion(min);
+  compare(clusterVersion(env), wanted) >= 0;
 
 // ---------------------------------------------------------------------------
 // Small value helpers
@@ -88,8 +94,9 @@ local compact(list) = std.filter(function(o) o != null, list);
   // controllers, not midway, and must never look like midway's own objects
   // to orphan detection or pruning.
   podLabels(app, component)::
-    local owned = std.get(app, 'labels', {});
-    { [k]: owned[k] for k in std.objectFields(owned) if k != 'app.kubernetes.io/managed-by' }
+    // Hiding the field (::) drops it from the output; cheaper than a filtered comprehension.
+    std.get(app, 'labels', {})
+    + { 'app.kubernetes.io/managed-by':: null }
     + self.selectorLabels(app, component),
 
   // --- value helpers ------------------------------------------------------

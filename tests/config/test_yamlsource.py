@@ -41,3 +41,32 @@ def test_errors_name_the_place(text: bytes, where: str, says: str) -> None:
         parse_yaml("a.yaml", text)
     rendered = caught.value.render()
     assert rendered.startswith(where) and says in rendered
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("42", 42),
+        ("0", 0),
+        ("-7", -7),
+        ("0o17", 15),
+        ("0x1f", 31),
+        ("1_000", 1000),
+        ("007", 7),
+        ("1.5", 1.5),
+        ("true", True),
+        ("True", True),
+        ("FALSE", False),
+        ("yes", "yes"),  # YAML 1.2: a string, not a bool
+        ("null", None),
+        ("~", None),
+        ("", None),
+        ("NULL", None),
+        ('"42"', "42"),
+        ("'true'", "true"),
+    ],
+)
+def test_scalars_follow_yaml_1_2(text: str, value: object) -> None:
+    doc = parse_yaml("x.yaml", f"v: {text}\n".encode())
+    assert doc.value == {"v": value}
+    assert type(doc.value["v"]) is type(value)  # type: ignore[index]

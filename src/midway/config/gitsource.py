@@ -17,7 +17,6 @@ class GitSource(ConfigSource):
         self.revision = self.snapshot.revision
         self.commit_time = self.snapshot.commit_time
 
-
     def paths(self) -> list[str]:
         return sorted(self.snapshot.entries)
 

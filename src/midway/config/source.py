@@ -33,7 +33,6 @@ class ConfigSource(ABC):
         """A content identity for caching (git blob id or sha1 of the bytes)."""
 
 
-
 def escape_error(path: str) -> MidwayError:
     return MidwayError(
         "symbolic link points outside the config repository",
@@ -53,7 +52,6 @@ class DiskSource(ConfigSource):
         self.label = str(self.root)
         self._paths: list[str] | None = None
         self._digests: dict[str, str] = {}
-
 
     def paths(self) -> list[str]:
         if self._paths is None:

@@ -97,13 +97,15 @@ def _importer(files: Mapping[str, bytes | None], allowed_roots: Sequence[str]) -
 
 
 def _batch_snippet(main_path: str) -> str:
+    # The units arrive as one JSON string parsed by std.parseJson (native code): handing them
+    # over as Jsonnet code (tla_codes) made the Jsonnet parser a fifth of the evaluation time.
     quoted = json.dumps(main_path)
     return (
         "function(units)\n"
         f"  local main = import {quoted};\n"
         "  if !std.isFunction(main) then\n"
         f"    error {json.dumps(main_path + ' must be a function(app, env, params)')}\n"
-        "  else [main(u.app, u.env, u.params) for u in units]\n"
+        "  else [main(u.app, u.env, u.params) for u in std.parseJson(units)]\n"
     )
 
 
@@ -125,7 +127,7 @@ def evaluate_batch(
     result: str = _binding().evaluate_snippet(
         BATCH_FILE,
         _batch_snippet(main_path),
-        tla_codes={"units": units},
+        tla_vars={"units": units},
         import_callback=_importer(files, (blueprint_dir, *SHARED_ROOTS)),
         max_stack=MAX_STACK,
         max_trace=20,

@@ -8,7 +8,6 @@ collected and raised together, so one run shows the user everything to fix.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -227,6 +226,10 @@ def _encode(outcome: _Outcome) -> str:
     return orjson.dumps({"o": outcome.rows, "u": outcome.unvalidated}).decode()
 
 
+def _canonical_json(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
 def _rows(objects: Iterable[NormalizedObject]) -> list[Row]:
     return [
         [o.key.group, o.key.kind, o.key.namespace, o.key.name, o.path, o.yaml_text, o.json_text]
@@ -239,7 +242,7 @@ def _prepare(item: _Unit) -> None:
     app, env, cluster, blueprint = item.app, item.env, item.cluster, item.blueprint
     item.merged = merge_params(blueprint, env, app)
     namespace = namespace_for(env.namespace_template, app, env.name)
-    app_json = json.dumps(
+    app_json = _canonical_json(
         {
             "name": app.name,
             "team": app.team,
@@ -250,11 +253,10 @@ def _prepare(item: _Unit) -> None:
                 LABEL_TEAM: app.team,
                 LABEL_ENV: env.name,
             },
-        },
-        sort_keys=True,
+        }
     )
     major, _, minor = cluster.kubernetes_version.partition(".")
-    env_json = json.dumps(
+    env_json = _canonical_json(
         {
             "name": env.name,
             "order": env.order,
@@ -267,10 +269,9 @@ def _prepare(item: _Unit) -> None:
                 "kubernetesMajor": int(major),
                 "kubernetesMinor": int(minor),
             },
-        },
-        sort_keys=True,
+        }
     )
-    params_json = json.dumps(item.merged.values, sort_keys=True)
+    params_json = _canonical_json(item.merged.values)
     item.request = EvalRequest(app_json, env_json, params_json)
     item.context = pool.UnitContext(
         app, env.name, cluster.name, namespace, blueprint, item.k8s_version
@@ -302,7 +303,9 @@ def _evaluate(
         return 0
     workers = options.workers or pool.default_workers()
     # Start the workers now: their start-up overlaps the planning below.
-    with pool.WorkerPool(workers, [u.k8s_version for u in pending]) as worker_pool:
+    with pool.WorkerPool(
+        workers, [u.k8s_version for u in pending], units=len(pending)
+    ) as worker_pool:
         return _evaluate_pending(pending, source, cache, options, errors, outcomes, worker_pool)
 
 
@@ -363,6 +366,16 @@ def _evaluate_pending(
     evaluations = sum(len(b.requests) for b in batches)
     try:
         results = worker_pool.evaluate(batches, options.progress)
+    except pool.WorkerCrashed as crash:
+        errors.append(
+            MidwayError(
+                "a render worker process stopped unexpectedly",
+                hint="this is not a problem in your config; run again, and check memory limits "
+                "(each worker may use a few hundred MB) or MIDWAY_WORKERS",
+                detail=str(crash),
+            )
+        )
+        return evaluations
     except pool.EvaluationTimeout as timeout:
         for index in timeout.batches:
             batch = batches[index]
