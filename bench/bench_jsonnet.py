@@ -20,8 +20,8 @@ from bench_render import (
     PROJECT_ROOT,
     Report,
     Workspace,
+    cold_render_command,
     quick,
-    render_command,
     time_command,
 )
 from generate import generate
@@ -178,17 +178,12 @@ def run(report: Report) -> None:
     n_apps = 200 if quick() else 1000
     runs = 2 if quick() else 5
     with Workspace("jsonnet") as work:
-        config, out, cache = work / "config", work / "out", work / "cache"
+        config = work / "config"
         generate(config, n_apps)
-        command = render_command(config, out)
         renders = {}
         for name in BINDINGS:
-            timing = time_command(
-                command,
-                runs=runs,
-                prepare=["rm", "-rf", str(cache), str(out)],
-                env={"MIDWAY_CACHE_DIR": str(cache), "MIDWAY_JSONNET": name},
-            )
+            command = cold_render_command(config, work / name, env=f"MIDWAY_JSONNET={name}")
+            timing = time_command(command, runs=runs)
             renders[name] = timing
             report(
                 f"jsonnet/{name}-render-full-cold",

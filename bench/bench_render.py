@@ -184,6 +184,26 @@ def render_command(config: Path, out: Path) -> list[str]:
     return [midway, "-q", "--config", str(config), "render", "--out", str(out), "-o", "text"]
 
 
+def cold_render_command(config: Path, runs_dir: Path, env: str = "") -> str:
+    """A render with no cache and no previous output, in new directories under runs_dir.
+
+    Nothing is deleted between runs: on ext4 without a journal (this bench machine) creating
+    files right after deleting ~20,000 others is several times slower (the inode allocator
+    skips recently deleted inodes), which measured the previous run's `rm -rf`, not midway.
+    See docs/benchmarks.md.
+    """
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    render_args = shlex.join(render_command(config, Path("/dev/null"))[:-4])
+    return (
+        f"d=$(mktemp -d {shlex.quote(str(runs_dir))}/run-XXXXXX) && "
+        f'{env} MIDWAY_CACHE_DIR="$d/cache" {render_args} --out "$d/out" -o text'
+    )
+
+
+def latest_run(runs_dir: Path) -> Path:
+    return max(runs_dir.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+
+
 def change_one_command(config: Path) -> list[str]:
     return [sys.executable, str(BENCH_DIR / "generate.py"), str(config), "--change-one"]
 
@@ -269,20 +289,22 @@ def run(report: Report) -> None:
     runs = 3 if quick() else 5
     peer_runs = 1 if quick() else 3
     with Workspace("render") as work:
-        config, out, cache = work / "config", work / "out", work / "cache"
+        config = work / "config"
         generate(config, n_apps)
-        cache_env = {"MIDWAY_CACHE_DIR": str(cache)}
-        command = render_command(config, out)
         facts = {"apps": n_apps, "env": "dev, staging, prod (4 clusters)"}
 
         # cold: no cache and no previous output, as on a fresh CI machine
-        fresh = ["rm", "-rf", str(cache), str(out)]
-        full = time_command(command, runs=runs, prepare=fresh, env=cache_env)
-        objects = count_files(out)
+        cold = cold_render_command(config, work / "cold")
+        full = time_command(cold, runs=runs)
+        last = latest_run(work / "cold")
+        objects = count_files(last / "out")
         facts["objects"] = objects
         report("render/full-cold", full.median, {**facts, **full.extra()})
 
-        # the cache is warm now (the last cold run filled it); OUT is updated in place from here
+        # the last cold run's cache and output from here on; OUT is updated in place
+        out, cache = last / "out", last / "cache"
+        cache_env = {"MIDWAY_CACHE_DIR": str(cache)}
+        command = render_command(config, out)
         noop = time_command(command, runs=max(runs, 10), warmup=1, env=cache_env)
         report("render/noop-warm", noop.median, {**facts, **noop.extra()})
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from midway.cache import Cache
 from midway.config.loader import load_config
 from midway.config.source import ConfigSource, DiskSource
 from midway.model import ConfigRepo
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @dataclass
@@ -20,7 +22,6 @@ class CliContext:
     config_dir: str = "."
     verbose: int = 0
     quiet: bool = False
-    console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
 
     @property
     def config_path(self) -> Path:
@@ -33,6 +34,12 @@ class CliContext:
         from midway.config.gitsource import GitSource  # pygit2 only when a revision is asked
 
         return GitSource(self.config_path, rev)
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console  # rich costs ~15 ms to import; quiet runs never need it
+
+        return Console(stderr=True, highlight=False)
 
     @cached_property
     def cache(self) -> Cache:

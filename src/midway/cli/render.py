@@ -7,7 +7,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from midway.cli.context import CliContext
 from midway.cli.progress import progress_reporter
@@ -71,6 +70,8 @@ def render(
 
 
 def print_summary(ctx: CliContext, result: RenderResult, where: str | None) -> None:
+    from rich.table import Table
+
     envs = [e.name for e in result.config.environments_in_order()]
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for obj in result.objects:

@@ -10,15 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+import orjson
 
 from midway.cache import Cache
 from midway.config import schemas
 from midway.config.semver import parse_range, parse_version, sort_newest_first
 from midway.config.source import ConfigSource
 from midway.config.validation import did_you_mean, schema_errors
-from midway.config.yamlsource import YamlDocument, parse_yaml
+from midway.config.yamlsource import LocationView, StoredLocations, YamlDocument, parse_yaml
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.model import (
     App,
@@ -44,7 +43,7 @@ _BLUEPRINT_DIR = re.compile(
 # Cached documents were validated by these schemas: any schema change invalidates them.
 # Bump the prefix when parsing itself changes.
 DOCUMENT_FORMAT = (
-    "config-doc-2-"
+    "config-doc-3-"
     + hashlib.sha256(json.dumps(schemas.BY_KIND, sort_keys=True).encode()).hexdigest()[:16]
 )
 CACHE_NAMESPACE = "yaml"
@@ -75,13 +74,12 @@ class _Documents:
         key = self._key(path) if self.cache is not None else ""
         hit = self.cached.get(key) if key else None
         if hit is not None:
-            data = json.loads(hit)
-            locations = {tuple(p): SourceLocation(path, ln, col) for p, ln, col in data["l"]}
-            return YamlDocument(path, data["v"], locations)
+            data = orjson.loads(hit)
+            return YamlDocument(path, data["v"], StoredLocations(path, data["l"]))
         doc = _document(self.source, path, kind)
         if self.cache is not None:
-            encoded = [[list(p), loc.line, loc.column] for p, loc in doc.locations.items()]
-            self.cache.put(CACHE_NAMESPACE, key, json.dumps({"v": doc.value, "l": encoded}))
+            encoded = {"v": doc.value, "l": StoredLocations.encode(doc.locations)}
+            self.cache.put(CACHE_NAMESPACE, key, orjson.dumps(encoded).decode())
         return doc
 
 
@@ -256,15 +254,18 @@ def _load_blueprint(docs: _Documents, path: str, dir_name: str, paths: list[str]
             hint="use MAJOR.MINOR.PATCH, e.g. 1.3.0",
         )
     parameters = spec["parameters"]
-    try:
-        # the compiled meta-schema check first; the Python one only to explain a failure
-        if not jsonschema_rs.meta.is_valid(parameters):
+    # the compiled meta-schema check first; the Python one (slow to import) only to explain
+    if not jsonschema_rs.meta.is_valid(parameters):
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        try:
             Draft202012Validator.check_schema(parameters)
-    except SchemaError as exc:
-        where = doc.where(("spec", "parameters", *exc.path))
-        raise MidwayError(
-            f"the parameter schema is not valid JSON Schema: {exc.message}", where
-        ) from None
+        except SchemaError as exc:
+            where = doc.where(("spec", "parameters", *exc.path))
+            raise MidwayError(
+                f"the parameter schema is not valid JSON Schema: {exc.message}", where
+            ) from None
     if parameters.get("type", "object") != "object":
         raise MidwayError(
             "the parameter schema must describe an object (type: object)",
@@ -382,9 +383,8 @@ def _load_environment(docs: _Documents, path: str) -> Environment:
     )
 
 
-def _sub_locations(doc: YamlDocument, at: ParamPath) -> dict[ParamPath, SourceLocation]:
-    n = len(at)
-    return {path[n:]: loc for path, loc in doc.locations.items() if path[:n] == at}
+def _sub_locations(doc: YamlDocument, at: ParamPath) -> Mapping[ParamPath, SourceLocation]:
+    return LocationView(doc.locations, at)
 
 
 def _load_apps(

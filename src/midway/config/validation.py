@@ -5,11 +5,12 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 from midway.errors import MidwayError, SourceLocation
 from midway.model import JSON, ParamPath
@@ -97,6 +98,9 @@ def schema_errors(
     fast = _fast_validator(schema)
     if fast is not None and fast.is_valid(instance):
         return []
+    # the Python validator (slow to import, ~30 ms) only to explain a failure
+    from jsonschema import Draft202012Validator
+
     validator = Draft202012Validator(schema)
     out: list[MidwayError] = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):

@@ -11,6 +11,7 @@ Kinds the bundle does not know (CRDs, or API versions older than the bundle) are
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import re
 from collections.abc import Mapping
@@ -19,9 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-import kubernetes_validate
 
-_BUNDLE = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+
+@functools.cache
+def _bundle() -> Path:
+    # Located, not imported: the package pulls in jsonschema and PyYAML (~50 ms) for code we
+    # do not use.
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("kubernetes_validate")
+    return Path(spec.origin).parent / "kubernetes-json-schema"
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ def _minor(version: str) -> tuple[int, int]:
 @functools.cache
 def bundled_versions() -> tuple[str, ...]:
     found = []
-    for entry in _BUNDLE.iterdir():
+    for entry in _bundle().iterdir():
         match = re.match(r"^v(\d+\.\d+)\.\d+-local-strict$", entry.name)
         if match:
             found.append(match.group(1))
@@ -55,7 +63,7 @@ def schema_version_for(target: str) -> str:
 
 @functools.cache
 def _directory(version: str) -> Path:
-    for entry in _BUNDLE.iterdir():
+    for entry in _bundle().iterdir():
         if entry.name.startswith(f"v{version}.") and entry.name.endswith("-local-strict"):
             return entry
     raise FileNotFoundError(version)

@@ -7,8 +7,9 @@ collected and raised together, so one run shows the user everything to fix.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import orjson
@@ -127,10 +128,20 @@ def render_config(
     cache = options.cache if options.cache is not None else Cache()
     errors: list[MidwayError] = []
     units, resolved = _plan(config, source, options, errors)
-    outcomes = _cached_by_input(units, cache)
-    evaluations = _evaluate(
-        [u for u in units if u.input_key not in outcomes], source, cache, options, errors, outcomes
-    )
+    content_keys = cache.get_many(INPUT_NAMESPACE, (u.input_key for u in units))
+    with contextlib.ExitStack() as stack:
+        # Units the cache cannot answer are known now: their workers start (and warm up)
+        # while the cached outputs of the others are read.
+        unknown = [u for u in units if u.input_key not in content_keys]
+        early = stack.enter_context(_worker_pool(unknown, options)) if unknown else None
+        outcomes = _cached_outputs(content_keys, cache)
+        pending = [u for u in units if u.input_key not in outcomes]
+        evaluations = 0
+        if pending:
+            worker_pool = early or stack.enter_context(_worker_pool(pending, options))
+            evaluations = _evaluate_pending(
+                pending, source, cache, options, errors, outcomes, worker_pool
+            )
     result = _assemble(units, outcomes, errors)
     MidwayErrors.raise_if_any(errors)
     used = [outcomes[u.input_key] for u in units if u.input_key in outcomes]
@@ -205,9 +216,8 @@ def _plan(
     return units, resolved
 
 
-def _cached_by_input(units: list[_Unit], cache: Cache) -> dict[str, _Outcome]:
-    """Outputs found through the input key -> content key -> output chain."""
-    content_keys = cache.get_many(INPUT_NAMESPACE, (u.input_key for u in units))
+def _cached_outputs(content_keys: Mapping[str, str], cache: Cache) -> dict[str, _Outcome]:
+    """Outputs found through the input key -> content key -> output chain, by input key."""
     stored = cache.get_many(CACHE_NAMESPACE, content_keys.values())
     outcomes: dict[str, _Outcome] = {}
     for input_key, content_key in content_keys.items():
@@ -290,23 +300,12 @@ def _prepare(item: _Unit) -> None:
     )
 
 
-def _evaluate(
-    pending: list[_Unit],
-    source: ConfigSource,
-    cache: Cache,
-    options: RenderOptions,
-    errors: list[MidwayError],
-    outcomes: dict[str, _Outcome],
-) -> int:
-    """Fill `outcomes` for units the input key did not find; returns evaluations run."""
-    if not pending:
-        return 0
-    workers = options.workers or pool.default_workers()
-    # Start the workers now: their start-up overlaps the planning below.
-    with pool.WorkerPool(
-        workers, [u.k8s_version for u in pending], units=len(pending)
-    ) as worker_pool:
-        return _evaluate_pending(pending, source, cache, options, errors, outcomes, worker_pool)
+def _worker_pool(units: list[_Unit], options: RenderOptions) -> pool.WorkerPool:
+    return pool.WorkerPool(
+        options.workers or pool.default_workers(),
+        [u.k8s_version for u in units],
+        units=len(units),
+    )
 
 
 def _evaluate_pending(
@@ -318,6 +317,7 @@ def _evaluate_pending(
     outcomes: dict[str, _Outcome],
     worker_pool: pool.WorkerPool,
 ) -> int:
+    """Fill `outcomes` for units the input key did not find; returns evaluations run."""
     for item in pending:
         _prepare(item)
     stored = cache.get_many(CACHE_NAMESPACE, (u.key for u in pending))

@@ -26,7 +26,6 @@ import orjson
 from midway.errors import MidwayError, SourceLocation
 from midway.model import JSON, App, Blueprint
 from midway.render.engine import EvalRequest, describe_failure, evaluate_batch, warm_binding
-from midway.render.k8s_schema import validate_object, warm_schemas
 from midway.render.normalize import NormalizedObject, normalize_unit
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -177,6 +176,8 @@ def _eval_error(message: str, blueprint_dir: str, ctx: UnitContext) -> ErrorInfo
 
 
 def _check_schemas(objects: Sequence[NormalizedObject], ctx: UnitContext) -> UnitResult:
+    from midway.render.k8s_schema import validate_object  # in workers only
+
     unvalidated: set[str] = set()
     details: list[str] = []
     for obj in objects:
@@ -238,6 +239,8 @@ def split_batches(
 
 def _warm(kubernetes_versions: tuple[str, ...]) -> None:
     """Load the Jsonnet binding and the schema registries while the parent still plans."""
+    from midway.render.k8s_schema import warm_schemas  # in workers only
+
     warm_binding()
     for version in kubernetes_versions:
         warm_schemas(version)
