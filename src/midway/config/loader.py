@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
+from midway import gc_pause
 from midway.cache import Cache
 from midway.config import schemas
 from midway.config.semver import parse_range, parse_version, sort_newest_first
@@ -85,6 +86,11 @@ class _Documents:
 
 def load_config(source: ConfigSource, cache: Cache | None = None) -> ConfigRepo:
     """Load and validate everything; `cache` (optional) skips re-parsing unchanged files."""
+    with gc_pause.paused():
+        return _load(source, cache)
+
+
+def _load(source: ConfigSource, cache: Cache | None) -> ConfigRepo:
     errors: list[MidwayError] = []
     paths = source.paths()
     docs = _Documents(source, cache)

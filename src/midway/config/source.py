@@ -51,6 +51,7 @@ class DiskSource(ConfigSource):
             )
         self.label = str(self.root)
         self._paths: list[str] | None = None
+        self._plain: set[str] = set()  # regular files found by paths(), not symlinks
         self._digests: dict[str, str] = {}
 
     def paths(self) -> list[str]:
@@ -60,24 +61,37 @@ class DiskSource(ConfigSource):
                 if (self.root / name).is_file():
                     found.append(name)
             for top in CONFIG_ROOTS:
-                base = self.root / top
-                if not base.is_dir():
-                    continue
-                for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-                    dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                    rel_dir = Path(dirpath).relative_to(self.root).as_posix()
-                    for name in filenames:
-                        if not name.startswith("."):
-                            found.append(f"{rel_dir}/{name}")
-                    # symlinked directories are listed as files so they are checked on read
-                    for name in list(dirnames):
-                        if (Path(dirpath) / name).is_symlink():
-                            dirnames.remove(name)
-                            found.append(f"{rel_dir}/{name}")
+                if (self.root / top).is_dir():
+                    self._walk(top, found)
             self._paths = sorted(found)
         return self._paths
 
+    def _walk(self, rel_dir: str, found: list[str]) -> None:
+        # Symbolic links (to files or directories) are listed as files and never followed
+        # here, so they are checked when read; plain files are remembered as safe to open.
+        with os.scandir(self.root / rel_dir) as entries:
+            listed = sorted(entries, key=lambda e: e.name)
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            rel = f"{rel_dir}/{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                self._walk(rel, found)
+                continue
+            found.append(rel)
+            if entry.is_file(follow_symlinks=False):
+                self._plain.add(rel)
+
     def read(self, path: str) -> bytes:
+        if path in self._plain:
+            try:
+                # O_NOFOLLOW: a file swapped for a symlink since listing takes the slow path
+                fd = os.open(f"{self.root}/{path}", os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError:
+                pass
+            else:
+                with os.fdopen(fd, "rb") as handle:
+                    return handle.read()
         full = self.root / path
         real = full.resolve()
         if not real.is_relative_to(self.root):

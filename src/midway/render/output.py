@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import shutil
 import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import orjson
 
 from midway.errors import MidwayError
 
@@ -59,17 +60,19 @@ def _record(root: str, rel: str, content: bytes, manifest: Manifest) -> None:
 
 
 def _write_manifest(root: str, manifest: Manifest) -> None:
-    text = json.dumps({"version": _MANIFEST_VERSION, "files": manifest}, sort_keys=True)
+    text = orjson.dumps(
+        {"version": _MANIFEST_VERSION, "files": manifest}, option=orjson.OPT_SORT_KEYS
+    )
     temporary = os.path.join(root, f".{MARKER}.tmp")
-    with open(temporary, "w") as handle:
+    with open(temporary, "wb") as handle:
         handle.write(text)
     os.replace(temporary, os.path.join(root, MARKER))
 
 
 def _read_manifest(root: str) -> Manifest:
     try:
-        with open(os.path.join(root, MARKER)) as handle:
-            data = json.load(handle)
+        with open(os.path.join(root, MARKER), "rb") as handle:
+            data = orjson.loads(handle.read())
         if data.get("version") != _MANIFEST_VERSION:
             return {}
         return {p: (int(e[0]), int(e[1]), str(e[2])) for p, e in data["files"].items()}
@@ -112,16 +115,19 @@ def _write_chunk(root: str, chunk: list[tuple[str, bytes]]) -> Manifest:
 
 def _update_in_place(out_dir: Path, files: Mapping[str, bytes]) -> None:
     root = str(out_dir)
+    prefix = root + os.sep
     previous = _read_manifest(root)
     manifest: Manifest = {}
+    stat = os.stat
+    sha1 = hashlib.sha1
     for rel, content in files.items():
-        target = os.path.join(root, rel)
-        digest = _digest(content)
+        target = prefix + rel
+        digest = sha1(content, usedforsecurity=False).hexdigest()
         known = previous.get(rel)
         if known is not None and known[2] == digest:
             try:
-                st = os.stat(target)
-                if (st.st_size, st.st_mtime_ns) == known[:2]:
+                st = stat(target)
+                if st.st_size == known[0] and st.st_mtime_ns == known[1]:
                     manifest[rel] = known
                     continue
             except FileNotFoundError:
@@ -143,7 +149,8 @@ def _update_in_place(out_dir: Path, files: Mapping[str, bytes]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(root, rel))
         _remove_empty_parents(root, os.path.dirname(rel))
-    _write_manifest(root, manifest)
+    if manifest != previous:
+        _write_manifest(root, manifest)
 
 
 def _untracked(root: str, files: Mapping[str, bytes]) -> set[str]:

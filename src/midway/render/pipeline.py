@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from midway import gc_pause
 from midway.config.source import ConfigSource
 from midway.config.validation import did_you_mean
 from midway.errors import MidwayError, MidwayErrors
@@ -124,7 +125,11 @@ def select_apps(config: ConfigRepo, options: RenderOptions) -> list[App]:
 def render_config(
     config: ConfigRepo, source: ConfigSource, options: RenderOptions | None = None
 ) -> RenderResult:
-    options = options or RenderOptions()
+    with gc_pause.paused():
+        return _render(config, source, options or RenderOptions())
+
+
+def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) -> RenderResult:
     cache = options.cache if options.cache is not None else Cache()
     errors: list[MidwayError] = []
     units, resolved = _plan(config, source, options, errors)
