@@ -40,3 +40,32 @@ def test_refuses_paths_that_escape(tmp_path: Path) -> None:
     with pytest.raises(MidwayError, match="outside the output directory"):
         write_tree(tmp_path / "out", {"../evil.yaml": b"x\n"})
     assert not (tmp_path / "out").exists()
+
+
+def test_a_hand_edited_file_is_put_back(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_tree(out, {"a/b.yaml": b"replicas: 2\n"})
+    (out / "a/b.yaml").write_bytes(b"replicas: 9\n")  # same size, new mtime
+    write_tree(out, {"a/b.yaml": b"replicas: 2\n"})
+    assert (out / "a/b.yaml").read_bytes() == b"replicas: 2\n"
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        b"{not json",
+        b'{"version": 1, "files": {"a/b.yaml": "junk"}}',
+        b'{"version": 1, "files": {"a/b.yaml": [1, 2]}}',
+        b'{"version": 1, "files": []}',
+        b'{"version": 99, "files": {}}',
+    ],
+)
+def test_a_damaged_marker_falls_back_to_comparing_content(tmp_path: Path, marker: bytes) -> None:
+    out = tmp_path / "out"
+    write_tree(out, {"a/b.yaml": b"x: 1\n", "a/old.yaml": b"gone\n"})
+    (out / MARKER).write_bytes(marker)
+    write_tree(out, {"a/b.yaml": b"x: 2\n"})
+    assert (out / "a/b.yaml").read_bytes() == b"x: 2\n"
+    assert not (out / "a/old.yaml").exists()
+    write_tree(out, {"a/b.yaml": b"x: 2\n"})  # and the marker is whole again
+    assert (out / "a/b.yaml").read_bytes() == b"x: 2\n"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -49,3 +52,37 @@ def test_a_worker_that_dies_is_reported_as_a_crash_not_a_timeout(
     batch = pool.Batch("blueprints/x/main.jsonnet", {}, (), ())
     with pool.WorkerPool(1, units=1) as workers, pytest.raises(pool.WorkerCrashed):
         workers.evaluate([batch])
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from midway.render import pool
+workers = pool.WorkerPool(2, units=int(sys.argv[1]))
+pids = {workers.executor.submit(os.getpid).result() for _ in range(8)}
+print(" ".join(map(str, pids)), flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("units", [1, pool.SPAWN_FROM_UNITS])
+def test_workers_end_when_their_parent_is_killed(units: int) -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _ORPHAN_SCRIPT, str(units)], stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    pids = [int(p) for p in parent.stdout.readline().split()]
+    assert pids
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"  # a zombie waits for init to reap it
+    except FileNotFoundError:
+        return False

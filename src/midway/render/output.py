@@ -19,17 +19,24 @@ import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import orjson
 
+from midway import gc_pause
 from midway.errors import MidwayError
 
 MARKER = ".midway-output"
 _MANIFEST_VERSION = 1
-Manifest = dict[str, tuple[int, int, str]]  # path -> (size, mtime_ns, sha1)
+Manifest = dict[str, list[Any]]  # path -> [size, mtime_ns, sha1], as stored
 
 
 def write_tree(out_dir: Path, files: Mapping[str, bytes]) -> None:
+    with gc_pause.paused():
+        _write_tree(out_dir, files)
+
+
+def _write_tree(out_dir: Path, files: Mapping[str, bytes]) -> None:
     for rel in files:
         if rel.startswith("/") or ".." in rel.split("/") or rel == MARKER:
             raise MidwayError(f"refusing to write outside the output directory: {rel}")
@@ -56,7 +63,7 @@ def _digest(content: bytes) -> str:
 
 def _record(root: str, rel: str, content: bytes, manifest: Manifest) -> None:
     st = os.stat(os.path.join(root, rel))
-    manifest[rel] = (st.st_size, st.st_mtime_ns, _digest(content))
+    manifest[rel] = [st.st_size, st.st_mtime_ns, _digest(content)]
 
 
 def _write_manifest(root: str, manifest: Manifest) -> None:
@@ -73,10 +80,14 @@ def _read_manifest(root: str) -> Manifest:
     try:
         with open(os.path.join(root, MARKER), "rb") as handle:
             data = orjson.loads(handle.read())
-        if data.get("version") != _MANIFEST_VERSION:
+        files = data["files"] if data.get("version") == _MANIFEST_VERSION else {}
+        if not isinstance(files, dict):
             return {}
-        return {p: (int(e[0]), int(e[1]), str(e[2])) for p, e in data["files"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        # one damaged entry and the manifest cannot be trusted to list stale files either
+        if not all(type(e) is list and len(e) == 3 for e in files.values()):
+            return {}
+        return files
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}  # an old or damaged marker: files are compared by content instead
 
 

@@ -9,11 +9,13 @@ its units are re-evaluated one by one so each error is attributed to its own app
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import json
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,6 +32,7 @@ from midway.render.engine import EvalRequest, describe_failure, evaluate_batch, 
 from midway.render.normalize import NormalizedObject, normalize_unit
 
 DEFAULT_TIMEOUT_S = 60.0
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # Go's collector at its default (GOGC=100) spent as much CPU as Jsonnet itself on a large
 # render. Workers that evaluate many units run with the collector off below a soft memory
 # limit, so it only collects when a worker's heap nears 256 MiB.
@@ -239,6 +242,19 @@ def split_batches(
     ]
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker when the process that started it ends.
+
+    Forked workers share the task pipe with each other, so a parent that vanishes (killed, or
+    a CLI's quick exit) would leave them blocked on it forever.
+    """
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent was already gone
+        os._exit(1)
+
+
 def _warm(kubernetes_versions: tuple[str, ...]) -> None:
     """Load the Jsonnet binding and the schema registries while the parent still plans."""
     from midway.render.k8s_schema import warm_schemas  # in workers only
@@ -281,7 +297,10 @@ class WorkerPool:
         self.workers = max(1, workers)
         self.method = start_method(units)
         self.executor = ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context(self.method)
+            self.workers,
+            mp_context=multiprocessing.get_context(self.method),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
         )
         versions = tuple(sorted(set(kubernetes_versions)))
         # Spawned workers start (and read the environment) as the warm-up tasks are submitted.
