@@ -86,3 +86,11 @@ def _alive(pid: int) -> bool:
             return handle.read().split()[2] != "Z"  # a zombie waits for init to reap it
     except FileNotFoundError:
         return False
+
+
+def test_forkserver_workers_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the daemon's renders run beside threads, where workers come from a fork server
+    monkeypatch.setattr(pool, "start_method", lambda units: "forkserver")
+    with pool.WorkerPool(1, units=1) as workers:
+        assert workers.method == "forkserver"
+        assert workers.executor.submit(os.getpid).result() != os.getpid()

@@ -9,13 +9,11 @@ its units are re-evaluated one by one so each error is attributed to its own app
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import json
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,7 +30,7 @@ from midway.render.engine import EvalRequest, describe_failure, evaluate_batch, 
 from midway.render.normalize import NormalizedObject, normalize_unit
 
 DEFAULT_TIMEOUT_S = 60.0
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_PARENT_POLL_S = 0.5
 # Go's collector at its default (GOGC=100) spent as much CPU as Jsonnet itself on a large
 # render. Workers that evaluate many units run with the collector off below a soft memory
 # limit, so it only collects when a worker's heap nears 256 MiB.
@@ -242,17 +240,24 @@ def split_batches(
     ]
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: end this worker when the process that started it ends.
+def _die_with_parent(expected_parent: int | None) -> None:
+    """Worker initializer: end this worker when the process that started it is gone.
 
-    Forked workers share the task pipe with each other, so a parent that vanishes (killed, or
-    a CLI's quick exit) would leave them blocked on it forever.
+    Forked workers share the task pipe with each other, so a parent that was killed would
+    leave them blocked on it forever. (Not PR_SET_PDEATHSIG: it fires when the *thread* that
+    started the worker ends, and renders run in threads in the daemon.) `expected_parent` is
+    None for forkserver workers, whose parent is the fork server (it ends with midway).
     """
-    if sys.platform == "linux":
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent_pid:  # the parent was already gone
+    parent = os.getppid()
+    if expected_parent is not None and parent != expected_parent:
+        os._exit(1)  # the parent was gone before this worker started
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_S)
         os._exit(1)
+
+    threading.Thread(target=watch, name="midway-parent-watch", daemon=True).start()
 
 
 def _warm(kubernetes_versions: tuple[str, ...]) -> None:
@@ -300,7 +305,7 @@ class WorkerPool:
             self.workers,
             mp_context=multiprocessing.get_context(self.method),
             initializer=_die_with_parent,
-            initargs=(os.getpid(),),
+            initargs=(None if self.method == "forkserver" else os.getpid(),),
         )
         versions = tuple(sorted(set(kubernetes_versions)))
         # Spawned workers start (and read the environment) as the warm-up tasks are submitted.
@@ -312,7 +317,9 @@ class WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        # Every result is in (or no longer wanted): end the workers now instead of letting
+        # them wind down after the command has finished, holding its stdout open.
+        _kill(self.executor)
 
     def evaluate(
         self, batches: Sequence[Batch], progress: Callable[[int, int], None] | None = None
