@@ -86,7 +86,12 @@ def test_removing_an_app_prunes_exactly_its_objects(
         assert _names(test_cluster, alpha) == {"alpha-kv", "alpha-extra-0"}
         assert _names(test_cluster, gamma) == {"gamma-kv"}  # not midway's: never deleted
         labels = {"env": "dev", "cluster": "dev-1"}
-        assert metric(daemon, "midway_corrections_total", **labels, action="pruned") == 3
+        # counted after each delete returns, which can be just after kubectl sees it gone
+        wait_for(
+            lambda: metric(daemon, "midway_corrections_total", **labels, action="pruned") == 3,
+            5,
+            what="3 prunes counted",
+        )
         recent = daemon.status()["destinations"]["dev/dev-1"]["recent"]
         skipped = [e for e in recent if e["object"].endswith("/gamma-kv")]
         assert skipped and skipped[-1]["action"] == "skipped"

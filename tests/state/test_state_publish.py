@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -277,3 +278,74 @@ def test_config_outside_git_renders_the_working_tree(tmp_path: Path, run_cli: Ru
     assert "Config-Commit" not in message and "Config-Dirty: true" in message
     code, _, err = run_cli("--config", str(plain), "publish", "--rev", "HEAD")
     assert code == 2 and "revision `HEAD` does not exist" in err
+
+
+def test_an_older_config_commit_does_not_roll_the_state_back(
+    config: ConfigRepoFixture, tmp_path: Path, run_cli: RunCli
+) -> None:
+    # CI: the pipeline of commit A finishes after the pipeline of its successor B
+    state = tmp_path / "state.git"
+    older = config.head
+    config.commit("checkout: USD", {CHECKOUT: config.read_text(CHECKOUT).replace("EUR", "USD")})
+    newer = publish(run_cli, config.path, "--state", str(state))
+    late = publish(run_cli, config.path, "--state", str(state), "--rev", older)
+    assert late["superseded_by"] == config.head and late["commit"] is None
+    assert git(state, "rev-parse", "main").strip() == newer["commit"]
+    code, out, _ = run_cli(
+        "--config", str(config.path), "publish", "--state", str(state), "--rev", older
+    )
+    assert code == 0 and f"already holds config {config.head[:12]}" in out
+    # a deliberate rollback says so
+    forced = publish(run_cli, config.path, "--state", str(state), "--rev", older, "--allow-older")
+    assert forced["commit"] and forced["superseded_by"] is None
+    assert f"Config-Commit: {older}" in git(state, "log", "-1", "--format=%B", "main")
+
+
+def work(repo: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@midway.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@midway.invalid",
+    }
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=env
+    )
+    return done.stdout.strip()
+
+
+def test_a_newer_or_sibling_config_commit_publishes(
+    config: ConfigRepoFixture, tmp_path: Path, run_cli: RunCli
+) -> None:
+    state = tmp_path / "state.git"
+    base = config.head
+    publish(run_cli, config.path, "--state", str(state))
+    config.commit("checkout: USD", {CHECKOUT: config.read_text(CHECKOUT).replace("EUR", "USD")})
+    assert publish(run_cli, config.path, "--state", str(state))["commit"]  # newer: fine
+    # a sibling of the published commit (another branch off `base`) is not older: it publishes
+    work(config.path, "checkout", "-q", "-b", "other", base)
+    work(config.path, "commit", "-q", "--allow-empty", "-m", "sibling")
+    sibling = publish(run_cli, config.path, "--state", str(state))
+    assert sibling["commit"] and sibling["superseded_by"] is None
+
+
+def test_a_config_commit_missing_from_a_shallow_clone_publishes_with_a_note(
+    config: ConfigRepoFixture, tmp_path: Path, run_cli: RunCli
+) -> None:
+    url = f"file://{config.path}"
+    work(config.path, "remote", "add", "origin", url)  # both sides name the repo by URL
+    state = tmp_path / "state.git"
+    work(config.path, "checkout", "-q", "-b", "feature")
+    config.write({CHECKOUT: config.read_text(CHECKOUT).replace("EUR", "USD")})
+    work(config.path, "commit", "-q", "-am", "feature work")
+    feature = publish(run_cli, config.path, "--state", str(state))
+    work(config.path, "checkout", "-q", "main")
+    clone = tmp_path / "ci-checkout"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", "--branch", "main", url, str(clone)], check=True
+    )
+    code, _, err = run_cli("--config", str(clone), "publish", "--state", str(state))
+    assert code == 0, err
+    assert "this clone does not have" in err and "fetch-depth: 0" in err
+    assert git(state, "rev-parse", "main").strip() != feature["commit"]  # published anyway

@@ -1,6 +1,7 @@
 """Concurrent publishers on one branch: linear history, no commit lost, every commit's tree is
-exactly the render of its Config-Commit. Processes start together on a barrier so they really
-collide on the compare-and-swap (local) or on the push (remote)."""
+exactly the render of its Config-Commit, and an older config commit never lands after a newer
+one (unless --allow-older). Processes start together on a barrier so they really collide on
+the compare-and-swap (local) or on the push (remote)."""
 
 from __future__ import annotations
 
@@ -69,28 +70,36 @@ def history(repo: Path, ref: str = "main") -> list[tuple[str, str, list[str], st
     return rows
 
 
+Published = tuple[str, str | None, int, str | None]  # config sha, commit, attempts, superseded
+
+
 def _publisher(
     barrier: Any,
     results: Any,
     jobs: list[tuple[str, dict[str, bytes], ConfigOrigin]],
     location: StateLocation,
     push: bool,
+    allow_older: bool,
 ) -> None:
     barrier.wait(timeout=60)
     for sha, files, origin in jobs:
-        outcome = publish(PublishRequest(files=files, location=location, origin=origin, push=push))
-        results.put((sha, outcome.commit, outcome.attempts))
+        request = PublishRequest(
+            files=files, location=location, origin=origin, push=push, allow_older=allow_older
+        )
+        outcome = publish(request)
+        results.put((sha, outcome.commit, outcome.attempts, outcome.superseded_by))
 
 
 def run_publishers(
     jobs: list[list[tuple[str, dict[str, bytes], ConfigOrigin]]],
     locations: list[StateLocation],
     push: bool,
-) -> list[tuple[str, str, int]]:
+    allow_older: bool = False,
+) -> list[Published]:
     barrier = FORK.Barrier(len(jobs))
     results = FORK.Queue()
     procs = [
-        FORK.Process(target=_publisher, args=(barrier, results, job, location, push))
+        FORK.Process(target=_publisher, args=(barrier, results, job, location, push, allow_older))
         for job, location in zip(jobs, locations, strict=True)
     ]
     for proc in procs:
@@ -103,23 +112,35 @@ def run_publishers(
 
 def check_history(
     repo: Path,
-    published: list[tuple[str, str, int]],
+    published: list[Published],
     trees: dict[str, str],
+    order: list[str],
+    allow_older: bool = False,
 ) -> None:
+    """`order`: the config commits oldest first (each contains the ones before it)."""
     rows = history(repo)
     assert all(len(parents) <= 1 for _, _, parents, _ in rows), "history must be linear"
-    assert rows[-1][2] == [] and len(rows) == len(published)
+    landed = [p for p in published if p[1] is not None]
+    assert rows[-1][2] == [] and len(rows) == len(landed)
     for (_, _, parents, _), (older, *_rest) in itertools.pairwise(rows):
         assert parents == [older]
     in_history = {commit for commit, *_ in rows}
-    assert {commit for _, commit, _ in published} <= in_history, "a published commit was lost"
+    assert {commit for _, commit, *_ in landed} <= in_history, "a published commit was lost"
     for commit, tree, _, config_commit in rows:
         assert tree == trees[config_commit], f"{commit}: tree is not the render of its config"
+    rank = {sha: i for i, sha in enumerate(order)}
+    for sha, commit, _, superseded_by in published:
+        if commit is None:  # skipped: only ever for a newer config commit
+            assert superseded_by is not None and rank[superseded_by] > rank[sha]
+    if not allow_older:
+        configs = [rank[config_commit] for *_, config_commit in reversed(rows)]
+        assert configs == sorted(configs), "an older config commit landed after a newer one"
+        assert rows[0][3] == order[-1], "the newest config commit is not the head"
     subprocess.run(["git", "--git-dir", str(repo), "fsck", "--full", "--strict"], check=True)
 
 
-@pytest.mark.parametrize("processes", [2, 8])
-def test_concurrent_local_publishers(tmp_path: Path, processes: int) -> None:
+@pytest.mark.parametrize(("processes", "allow_older"), [(2, False), (8, False), (8, True)])
+def test_concurrent_local_publishers(tmp_path: Path, processes: int, allow_older: bool) -> None:
     config = make_config_repo(tmp_path)
     per_process = 3
     shas = make_commits(config, processes * per_process)
@@ -131,11 +152,12 @@ def test_concurrent_local_publishers(tmp_path: Path, processes: int) -> None:
         trees[sha] = expected_tree(files, tmp_path / "scratch.git")
         prepared.append((sha, files, config_origin(config.path, sha, worktree=False)))
     jobs = [prepared[i::processes] for i in range(processes)]
-    published = run_publishers(jobs, [location] * processes, push=False)
-    assert all(commit is not None for _, commit, _ in published)
-    check_history(tmp_path / "state.git", published, trees)
-    if processes > 2:
-        assert max(attempts for *_, attempts in published) > 1, "no collision happened"
+    published = run_publishers(jobs, [location] * processes, push=False, allow_older=allow_older)
+    if allow_older:  # the old rule, last publisher wins: every publish lands
+        assert all(commit is not None for _, commit, *_ in published)
+    check_history(tmp_path / "state.git", published, trees, shas, allow_older)
+    if allow_older:
+        assert max(attempts for _, _, attempts, _ in published) > 1, "no collision happened"
 
 
 def test_concurrent_pushers_retry_on_non_fast_forward(tmp_path: Path) -> None:
@@ -159,9 +181,9 @@ def test_concurrent_pushers_retry_on_non_fast_forward(tmp_path: Path) -> None:
         trees[sha] = expected_tree(files, tmp_path / "scratch.git")
         prepared.append((sha, files, config_origin(config.path, sha, worktree=False)))
     jobs = [prepared[i::processes] for i in range(processes)]
-    published = run_publishers(jobs, locations, push=True)
-    check_history(remote, published, trees)
-    assert max(attempts for *_, attempts in published) > 1, "no push was rejected and retried"
+    published = run_publishers(jobs, locations, push=True, allow_older=True)
+    check_history(remote, published, trees, shas, allow_older=True)
+    assert max(a for _, _, a, _ in published) > 1, "no push was rejected and retried"
 
 
 def test_concurrent_cli_publishers(tmp_path: Path) -> None:
@@ -188,10 +210,10 @@ def test_concurrent_cli_publishers(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         result = json.loads(out)
-        published.append((sha, result["commit"], result["attempts"]))
+        published.append((sha, result["commit"], result["attempts"], result["superseded_by"]))
     location = parse_state_spec(str(state))
     trees = {
         sha: expected_tree(render_state(config, sha, location), tmp_path / "scratch.git")
         for sha in shas
     }
-    check_history(state, published, trees)
+    check_history(state, published, trees, shas)

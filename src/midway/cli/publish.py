@@ -45,6 +45,11 @@ from midway.state.tree import state_files
 @click.option("--dry-run", is_flag=True, help="Show what would be committed; write nothing.")
 @click.option("--author", metavar="'NAME <EMAIL>'", help="Commit author (default: midway).")
 @click.option("--committer", metavar="'NAME <EMAIL>'", help="Committer (default: the author).")
+@click.option(
+    "--allow-older",
+    is_flag=True,
+    help="Publish even when the branch holds a newer config commit (one that contains this).",
+)
 @click.option("--no-cache", is_flag=True, help="Evaluate everything, ignore the render cache.")
 @click.option("--workers", type=int, help="Parallel Jsonnet workers (default: CPU count).")
 @click.option(
@@ -60,6 +65,7 @@ def publish(
     dry_run: bool,
     author: str | None,
     committer: str | None,
+    allow_older: bool,
     no_cache: bool,
     workers: int | None,
     fmt: str,
@@ -88,6 +94,7 @@ def publish(
             committer=committer_id,
             push=push,
             dry_run=dry_run,
+            allow_older=allow_older,
         )
     )
     if fmt == "json":
@@ -110,6 +117,20 @@ def _counts(outcome: PublishOutcome) -> str:
 
 def _print_outcome(ctx: CliContext, outcome: PublishOutcome, total_files: int) -> None:
     where = str(outcome.location)
+    if outcome.superseded_by is not None:
+        click.echo(
+            f"skipped: {where} already holds config {outcome.superseded_by[:SHORT]}, which is "
+            "newer than this one (its history contains it); nothing published "
+            "(--allow-older publishes anyway)"
+        )
+        return
+    if outcome.unknown_config is not None:
+        click.echo(
+            f"note: {where} was rendered from config {outcome.unknown_config[:SHORT]}, which "
+            "this clone does not have, so whether it is newer could not be told; publishing. "
+            "Fetch full history in CI (e.g. fetch-depth: 0) to let midway skip stale publishes.",
+            err=True,
+        )
     if outcome.noop:
         head = f" (commit {outcome.parent[:SHORT]})" if outcome.parent else ""
         click.echo(f"no changes: {where} already holds this render{head}")
@@ -146,6 +167,8 @@ def _as_json(outcome: PublishOutcome, objects: int) -> dict[str, object]:
         "parent": outcome.parent,
         "tree": outcome.tree,
         "noop": outcome.noop,
+        "superseded_by": outcome.superseded_by,
+        "unknown_config": outcome.unknown_config,
         "dry_run": outcome.dry_run,
         "pushed": outcome.pushed,
         "attempts": outcome.attempts,

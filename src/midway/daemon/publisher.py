@@ -121,7 +121,11 @@ class Publisher:
             log.info(
                 "published config %s: %s",
                 config_commit[:12],
-                f"state commit {outcome.commit[:12]}" if outcome.commit else "no changes",
+                f"state commit {outcome.commit[:12]}"
+                if outcome.commit
+                else f"skipped, the state holds newer config {outcome.superseded_by[:12]}"
+                if outcome.superseded_by
+                else "no changes",
                 extra=fields(
                     config_commit=config_commit,
                     state_commit=outcome.commit,

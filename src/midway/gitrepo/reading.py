@@ -165,6 +165,21 @@ def commit_stamp(repo_path: str | Path, rev: str = "HEAD") -> CommitStamp | None
     return CommitStamp(str(commit.id), int(commit.commit_time), int(commit.commit_time_offset))
 
 
+def contains(repo_path: str | Path, newer: str, older: str) -> bool | None:
+    """Whether commit `newer` has `older` in its history (a commit does not contain itself).
+    None when the repository lacks either commit (a shallow clone, another branch's history)."""
+    found = pygit2.discover_repository(str(repo_path))
+    if found is None:
+        return None
+    repo = pygit2.Repository(found)
+    try:
+        newer_id = repo.revparse_single(newer).peel(pygit2.Commit).id
+        older_id = repo.revparse_single(older).peel(pygit2.Commit).id
+        return bool(repo.descendant_of(newer_id, older_id))
+    except (KeyError, ValueError, pygit2.GitError):
+        return None
+
+
 def repository_identity(repo_path: str | Path) -> str | None:
     """How to name a repository in messages: its `origin` URL, else its top directory."""
     found = pygit2.discover_repository(str(repo_path))

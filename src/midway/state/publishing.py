@@ -1,5 +1,7 @@
 """Publish a render as ONE commit on the state branch (DESIGN.md §3).
 
+    the branch head already holds a NEWER config commit (one whose history contains ours)?
+      -> skip: an older pipeline finishing late must not roll the state back
     plan tree (hash in memory, compare with the branch head's tree)
       -> same tree: no commit (no-op)
       -> validate the new/changed files -> write missing objects -> commit (time = config
@@ -22,11 +24,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from midway.errors import MidwayError
-from midway.gitrepo.reading import CommitStamp, commit_stamp, repository_identity
+from midway.gitrepo.reading import CommitStamp, commit_stamp, contains, repository_identity
 from midway.gitrepo.trees import FileChange, PathConflict
 from midway.gitrepo.writing import GitStore, Stamp
 from midway.state.location import StateLocation, scrub_url
-from midway.state.message import ChangeSummary, PathChange, commit_message, summarize
+from midway.state.message import (
+    TRAILER_COMMIT,
+    TRAILER_REPO,
+    ChangeSummary,
+    PathChange,
+    commit_message,
+    parse_trailers,
+    summarize,
+    trailer_lookup,
+)
 from midway.state.repository import OpenedState, open_state, tracking_ref
 from midway.state.tree import check_single_objects
 
@@ -73,6 +84,7 @@ class ConfigOrigin:
     dirty: bool  # rendered from a working tree rather than exactly `commit`
     time: int
     offset: int
+    directory: Path | None = None  # the local config repo, to compare commits' history
 
 
 def config_origin(config_dir: Path, rev: str | None, *, worktree: bool) -> ConfigOrigin:
@@ -85,7 +97,9 @@ def config_origin(config_dir: Path, rev: str | None, *, worktree: bool) -> Confi
     if stamp is None:
         now = int(time.time())
         return ConfigOrigin(None, scrub_url(repo), True, now, 0)
-    return ConfigOrigin(stamp.id, scrub_url(repo), worktree, stamp.time, stamp.offset)
+    return ConfigOrigin(
+        stamp.id, scrub_url(repo), worktree, stamp.time, stamp.offset, config_dir.resolve()
+    )
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,7 @@ class PublishRequest:
     validate: bool = True
     max_attempts: int = MAX_ATTEMPTS
     mirror_dir: Path | None = None  # where URL state repos are mirrored (default: cache dir)
+    allow_older: bool = False  # publish even if the branch holds a newer config commit
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,11 @@ class PublishOutcome:
     pushed: bool
     dry_run: bool
     worktree_stale: bool = False  # a non-bare state repo has the branch checked out
+    # The branch already holds this config commit, which contains ours: nothing was published.
+    superseded_by: str | None = None
+    # The branch holds a config commit this clone does not have: whether ours is older could
+    # not be told (a shallow clone?); published anyway.
+    unknown_config: str | None = None
 
     @property
     def noop(self) -> bool:
@@ -161,7 +181,29 @@ def _attempt(
     """One try on the current head; None when another publisher moved the branch first."""
     store, location, origin = opened.store, opened.location, request.origin
     head = opened.fetch()
-    base_tree = store.commit_info(head).tree if head else None
+    head_info = store.commit_info(head) if head else None
+    ancestry = (
+        _ancestry(origin, head_info.message)
+        if head_info is not None and not request.allow_older
+        else _Ancestry()
+    )
+    if ancestry.superseded_by is not None:
+        return PublishOutcome(
+            location=location,
+            repository=store.path,
+            commit=None,
+            parent=head,
+            tree=head_info.tree if head_info else "",
+            message="",
+            summary=ChangeSummary(),
+            changes=(),
+            objects_written=0,
+            attempts=attempt,
+            pushed=False,
+            dry_run=request.dry_run,
+            superseded_by=ancestry.superseded_by,
+        )
+    base_tree = head_info.tree if head_info else None
     try:
         plan = store.plan_tree(request.files, base_tree)
     except PathConflict as exc:
@@ -187,6 +229,7 @@ def _attempt(
             pushed=pushed,
             dry_run=request.dry_run,
             worktree_stale=commit is not None and store.checked_out_branch() == location.ref,
+            unknown_config=ancestry.unknown,
         )
 
     if not plan.changed:
@@ -213,6 +256,31 @@ def _attempt(
     elif store.compare_and_swap(location.ref, commit, head, reflog):
         return outcome(commit, message, written, False)
     return None
+
+
+@dataclass(frozen=True)
+class _Ancestry:
+    superseded_by: str | None = None
+    unknown: str | None = None
+
+
+def _ancestry(origin: ConfigOrigin, head_message: str) -> _Ancestry:
+    """How our config commit relates to the one the branch head was rendered from."""
+    trailers = parse_trailers(head_message)
+    published = trailer_lookup(trailers, TRAILER_COMMIT)
+    published_repo = trailer_lookup(trailers, TRAILER_REPO)
+    if (
+        origin.commit is None
+        or origin.directory is None
+        or published is None
+        or published == origin.commit
+        or published_repo != origin.repo  # another config repo: its history is not ours
+    ):
+        return _Ancestry()
+    newer = contains(origin.directory, published, origin.commit)
+    if newer is None:
+        return _Ancestry(unknown=published)
+    return _Ancestry(superseded_by=published if newer else None)
 
 
 def _backoff(attempt: int) -> None:
