@@ -107,6 +107,49 @@ def test_installed_hook_blocks_a_bad_commit(run_cli: RunCli, repo: ConfigHistory
     assert git(repo.root, "commit", "-m", "docs").returncode == 0
 
 
+def test_the_hook_checks_what_is_staged_not_the_working_tree(
+    run_cli: RunCli, repo: ConfigHistory
+) -> None:
+    assert run_cli("--config", str(repo.root), "hooks", "install")[0] == 0
+    path = "apps/payments/checkout.yaml"
+    good = (repo.root / path).read_text()
+    bad = repo.edit(path, "port: 8080", "port: eighty")
+
+    # a bad version staged, then fixed in the working tree only: the commit would record the
+    # bad one, so it is refused
+    (repo.root / path).write_text(bad)
+    git(repo.root, "add", path)
+    (repo.root / path).write_text(good.replace("port: 8080", "port: 8082"))
+    done = git(repo.root, "commit", "-m", "bad staged")
+    assert done.returncode != 0
+    assert f"{path}:10:5: error:" in done.stderr
+
+    # a good version staged, the working tree broken afterwards: the commit is fine
+    git(repo.root, "add", path)
+    (repo.root / path).write_text(bad)
+    done = git(repo.root, "commit", "-m", "good staged")
+    assert done.returncode == 0, done.stderr
+
+
+def test_check_staged_in_a_config_repo_below_the_git_root(
+    run_cli: RunCli, repo: ConfigHistory, tmp_path: Path
+) -> None:
+    outer = tmp_path / "monorepo"
+    outer.mkdir()
+    git(outer, "init", "-q")
+    subprocess.run(["cp", "-r", str(repo.root), str(outer / "platform")], check=True)
+    subprocess.run(["rm", "-rf", str(outer / "platform" / ".git")], check=True)
+    git(outer, "add", "-A")
+    path = outer / "platform" / "apps/payments/checkout.yaml"
+    path.write_text(path.read_text().replace("port: 8080", "port: eighty"))  # not staged
+    code, out, err = run_cli("--config", str(outer / "platform"), "check", "--staged", str(path))
+    assert code == 0, err
+    assert "rendered 1 apps" in out
+    git(outer, "add", "-A")
+    code, _, err = run_cli("--config", str(outer / "platform"), "check", "--staged", str(path))
+    assert code == 2 and "apps/payments/checkout.yaml:10:5: error:" in err
+
+
 def test_pre_commit_manifest() -> None:
     [hook] = yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "midway-check"

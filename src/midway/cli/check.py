@@ -15,7 +15,7 @@ import click
 
 from midway.cli.context import CliContext
 from midway.config.loader import load_config
-from midway.config.source import DiskSource
+from midway.config.source import ConfigSource, DiskSource
 from midway.preview.affected import affected_apps, is_config_path, with_namespace_neighbours
 from midway.render.cache import Cache
 from midway.render.pipeline import RenderOptions, render_config
@@ -39,12 +39,23 @@ def config_paths(root: Path, files: Iterable[str]) -> list[str]:
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path())
+@click.option(
+    "--staged",
+    is_flag=True,
+    help="Check the files as staged in the git index (what the commit records), not the "
+    "working tree.",
+)
 @click.option("--no-cache", is_flag=True, help="Parse and evaluate everything afresh.")
 @click.option("--workers", type=int, help="Parallel Jsonnet workers (default: CPU count).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (as `midway -q`).")
 @click.pass_obj
 def check(
-    ctx: CliContext, files: tuple[str, ...], no_cache: bool, workers: int | None, quiet: bool
+    ctx: CliContext,
+    files: tuple[str, ...],
+    staged: bool,
+    no_cache: bool,
+    workers: int | None,
+    quiet: bool,
 ) -> None:
     """Validate config files and render the apps they affect (all apps without FILES)."""
     ctx.quiet = ctx.quiet or quiet
@@ -55,7 +66,11 @@ def check(
             click.echo("checked 0 files, rendered 0 apps (no config files given)")
         return
     cache = Cache.disabled() if no_cache else ctx.cache
-    source = DiskSource(root)
+    source: ConfigSource = DiskSource(root)
+    if staged:
+        from midway.config.gitsource import GitSource  # pygit2 only when asked
+
+        source = GitSource.staged(root)
     config = load_config(source, cache)
     apps = affected_apps(paths, [config]) if files else None
     if apps is not None:

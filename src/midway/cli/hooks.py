@@ -20,9 +20,10 @@ BACKUP_SUFFIX = ".before-midway"
 HOOK_SCRIPT = r"""#!/bin/sh
 # midway pre-commit hook (midway-managed-hook): installed by `midway hooks install`.
 #
-# Runs `midway check` on the staged config files: schema, params, blueprint resolution and a
-# render of the apps they affect (Kubernetes schema validation, plaintext-secret refusal).
-# It checks the files as they are in the working tree. Skip it once: git commit --no-verify.
+# Runs `midway check --staged` on the staged config files: schema, params, blueprint resolution
+# and a render of the apps they affect (Kubernetes schema validation, plaintext-secret refusal).
+# It checks the files as staged (what the commit records), not as they are in the working
+# tree. Skip it once: git commit --no-verify.
 #
 #   MIDWAY=/path/to/midway   the midway executable (default: the one that installed the hook)
 #   MIDWAY_CONFIG=dir        the config repo inside this repository (default: its root)
@@ -51,7 +52,7 @@ staged() {
 if [ -z "$(staged)" ]; then
     exit 0
 fi
-staged -z | xargs -0 "$MIDWAY" -q --config "$MIDWAY_CONFIG" check
+staged -z | xargs -0 "$MIDWAY" -q --config "$MIDWAY_CONFIG" check --staged
 """
 
 

@@ -11,11 +11,20 @@ from midway.gitrepo.reading import SYMLINK_MODE, GitSnapshot
 
 
 class GitSource(ConfigSource):
-    def __init__(self, repo_path: str | Path, rev: str) -> None:
-        self.snapshot = GitSnapshot(repo_path, rev, CONFIG_ROOTS, ROOT_FILES)
+    def __init__(self, repo_path: str | Path, rev: str, *, staged: bool = False) -> None:
+        """The config at git revision `rev`, or (staged=True) as staged in the index."""
+        self.snapshot = (
+            GitSnapshot.staged(repo_path, CONFIG_ROOTS, ROOT_FILES)
+            if staged
+            else GitSnapshot(repo_path, rev, CONFIG_ROOTS, ROOT_FILES)
+        )
         self.label = self.snapshot.label
         self.revision = self.snapshot.revision
         self.commit_time = self.snapshot.commit_time
+
+    @classmethod
+    def staged(cls, repo_path: str | Path) -> GitSource:
+        return cls(repo_path, "", staged=True)
 
     def paths(self) -> list[str]:
         return sorted(self.snapshot.entries)

@@ -83,9 +83,9 @@ class GitSnapshot:
     ) -> None:
         self.repo = open_repository(repo_path)
         commit = resolve_commit(self.repo, rev)
-        self.revision = str(commit.id)
-        self.commit_time = int(commit.commit_time)
-        self.commit_offset = int(commit.commit_time_offset)
+        self.revision: str | None = str(commit.id)
+        self.commit_time: int | None = int(commit.commit_time)
+        self.commit_offset: int | None = int(commit.commit_time_offset)
         self.label = f"{Path(self.repo.path).resolve().parent.name}@{self.revision[:12]}"
         self.entries: dict[str, GitEntry] = {}
         tree = commit.tree
@@ -99,6 +99,44 @@ class GitSnapshot:
                 obj = tree[name]
                 if obj.type == pygit2.enums.ObjectType.BLOB:
                     self.entries[name] = GitEntry(str(obj.id), int(obj.filemode))
+
+    @classmethod
+    def staged(
+        cls, repo_path: str | Path, roots: Iterable[str], root_files: Iterable[str]
+    ) -> GitSnapshot:
+        """The files as staged in the index — what `git commit` would record — for the config
+        repo at `repo_path`, which may be a subdirectory of the git repository."""
+        snapshot = cls.__new__(cls)
+        repo = open_repository(repo_path)
+        if repo.workdir is None:
+            raise MidwayError(f"{repo.path} is a bare repository: it has no staged files")
+        top = Path(repo.workdir).resolve()
+        try:
+            below = Path(repo_path).resolve().relative_to(top).as_posix()
+        except ValueError:
+            raise MidwayError(f"{repo_path} is not inside the work tree {top}") from None
+        prefix = "" if below == "." else below + "/"
+        index = repo.index
+        index.read()
+        if index.conflicts is not None:
+            raise MidwayError(
+                "the index has unresolved merge conflicts",
+                hint="resolve them and `git add` the files, then commit again",
+            )
+        snapshot.repo = repo
+        snapshot.revision = None
+        snapshot.commit_time = None
+        snapshot.commit_offset = None
+        snapshot.label = f"{top.name} (staged)"
+        snapshot.entries = {}
+        wanted_roots, wanted_files = tuple(roots), tuple(root_files)
+        for entry in index:
+            if not entry.path.startswith(prefix) or int(entry.mode) == GITLINK_MODE:
+                continue
+            rel = entry.path[len(prefix) :]
+            if rel in wanted_files or (rel.split("/", 1)[0] in wanted_roots and "/" in rel):
+                snapshot.entries[rel] = GitEntry(str(entry.id), int(entry.mode))
+        return snapshot
 
     def _walk(self, tree: pygit2.Tree, prefix: str) -> None:
         for entry in tree:
