@@ -123,6 +123,10 @@ def _local_remote_path(url: str, base: Path) -> Path | None:
 
 def _looks_rejected(text: str) -> bool:
     lowered = text.lower()
+    if "refs/midway/push/" in lowered and "not found" in lowered:
+        # a local remote: another publisher deleted its private push ref while libgit2 was
+        # listing the remote's refs — transient, like a lock
+        return True
     return any(
         word in lowered
         for word in (
