@@ -95,6 +95,18 @@ class Version:
 
 
 @dataclass(frozen=True)
+class BlueprintExample:
+    """A sample request kept with the blueprint: `midway check` renders it whenever the
+    blueprint changes, even before any app uses this version."""
+
+    name: str
+    params: Mapping[str, JSON]
+    environments: tuple[str, ...] | None  # None: every environment
+    source: SourceLocation
+    param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Blueprint:
     name: str
     version: Version
@@ -104,6 +116,7 @@ class Blueprint:
     ignore: tuple[IgnoreRule, ...] = ()
     policy_drift: DriftMode | None = None
     source: SourceLocation = field(default_factory=lambda: SourceLocation("blueprints"))
+    examples: tuple[BlueprintExample, ...] = ()
 
     @cached_property
     def ref(self) -> str:

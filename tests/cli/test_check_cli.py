@@ -34,31 +34,33 @@ def test_paths_relative_to_the_working_directory(
 
 
 @pytest.mark.parametrize(
-    ("files", "apps"),
+    ("files", "apps", "examples"),
     [
-        # a blueprint file: every app asking for that blueprint name (any version)
-        (["blueprints/worker/main.jsonnet"], 2),
-        (["blueprints/web-service@1/blueprint.yaml"], 4),
-        # an environment file: every app deployed there
-        (["environments/staging.yaml"], 7),
+        # a blueprint file: every app asking for that blueprint name (any version), and the
+        # examples of that blueprint version
+        (["blueprints/worker/main.jsonnet"], 2, 2),
+        (["blueprints/web-service@1/blueprint.yaml"], 4, 2),
+        # an environment file: every app deployed there (and every example)
+        (["environments/staging.yaml"], 7, 8),
         # shared libraries and repo settings: everything
-        (["lib/k8s.libsonnet"], 8),
-        (["midway.yaml"], 8),
-        (["apps/payments/checkout.yaml", "apps/search/indexer.yaml"], 2),
+        (["lib/k8s.libsonnet"], 8, 8),
+        (["midway.yaml"], 8, 8),
+        (["apps/payments/checkout.yaml", "apps/search/indexer.yaml"], 2, 0),
     ],
 )
 def test_renders_only_affected_apps(
-    run_cli: RunCli, example_repo: Path, files: list[str], apps: int
+    run_cli: RunCli, example_repo: Path, files: list[str], apps: int, examples: int
 ) -> None:
     code, out, _ = check(run_cli, example_repo, *files)
     assert code == 0
-    assert out == f"checked {len(files)} files, rendered {apps} apps\n"
+    tail = f" and {examples} blueprint examples" if examples else ""
+    assert out == f"checked {len(files)} files, rendered {apps} apps{tail}\n"
 
 
 def test_no_files_checks_everything(run_cli: RunCli, example_repo: Path) -> None:
     code, out, _ = run_cli("--config", str(example_repo), "check")
     assert code == 0
-    assert out.endswith(", rendered 8 apps\n")
+    assert out.endswith(", rendered 8 apps and 8 blueprint examples\n")
 
 
 def test_files_outside_the_config_roots_are_ignored(
@@ -138,3 +140,40 @@ def test_unaffected_apps_are_not_rendered(run_cli: RunCli, probe_repo: Path) -> 
     code, _, err = check(run_cli, probe_repo, "apps/qa/probe.yaml")
     assert code == 2
     assert "boom" in err
+
+
+def test_a_blueprint_version_no_app_uses_is_checked_through_its_examples(
+    run_cli: RunCli, example_repo: Path
+) -> None:
+    # web-service 3.0.0 in the making: no app asks for ^3 yet
+    source = example_repo / "blueprints/web-service"
+    new = example_repo / "blueprints/web-service@3"
+    new.mkdir()
+    bp_yaml = (source / "blueprint.yaml").read_text()
+    (new / "blueprint.yaml").write_text(bp_yaml.replace("version: 2.1.0", "version: 3.0.0"))
+    main = (source / "main.jsonnet").read_text()
+    (new / "main.jsonnet").write_text(
+        main.replace("revisionHistoryLimit: 5", "revisionHistoryLimit: '5'")
+    )
+    code, _, err = check(run_cli, example_repo, "blueprints/web-service@3/main.jsonnet")
+    assert code == 2
+    assert "blueprint web-service@3.0.0" in err and "revisionHistoryLimit" in err
+    assert "example/web-service-3-minimal" in err
+
+
+def test_an_example_with_bad_params_points_at_its_line(run_cli: RunCli, example_repo: Path) -> None:
+    path = example_repo / "blueprints/worker/blueprint.yaml"
+    path.write_text(path.read_text().replace("concurrency: 8", "concurrency: many"))
+    line = next(n for n, ln in enumerate(path.read_text().splitlines(), 1) if "many" in ln)
+    code, _, err = check(run_cli, example_repo, "blueprints/worker/blueprint.yaml")
+    assert code == 2
+    assert f"blueprints/worker/blueprint.yaml:{line}:" in err and "concurrency" in err
+
+
+def test_an_example_naming_an_unknown_environment(run_cli: RunCli, example_repo: Path) -> None:
+    path = example_repo / "blueprints/postgres-database/blueprint.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("environments: [staging, prod]", "environments: [stagin]"))
+    code, _, err = check(run_cli, example_repo, "blueprints/postgres-database/blueprint.yaml")
+    assert code == 2
+    assert "environment `stagin`, which does not exist" in err and "staging" in err

@@ -18,6 +18,7 @@ from midway.config.loader import load_config
 from midway.config.source import ConfigSource, DiskSource
 from midway.preview.affected import affected_apps, is_config_path, with_namespace_neighbours
 from midway.render.cache import Cache
+from midway.render.examples import blueprints_touched, example_config
 from midway.render.pipeline import RenderOptions, render_config
 
 
@@ -84,6 +85,12 @@ def check(
             # Cluster-scoped objects can collide with any app's: let the full render check.
             result = render_config(config, source, RenderOptions(workers=workers, cache=cache))
         rendered = len(result.resolved)
+    # each changed blueprint's examples: the only render of a version no app uses yet
+    every = [bp for versions in config.blueprints.values() for bp in versions]
+    examples = example_config(config, blueprints_touched(config, paths) if files else every)
+    if examples.apps:
+        render_config(examples, source, RenderOptions(workers=workers, cache=cache))
     if not ctx.quiet:
         checked = len(paths) if files else len(source.paths())
-        click.echo(f"checked {checked} files, rendered {rendered} apps")
+        tail = f" and {len(examples.apps)} blueprint examples" if examples.apps else ""
+        click.echo(f"checked {checked} files, rendered {rendered} apps{tail}")

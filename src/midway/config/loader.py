@@ -25,6 +25,7 @@ from midway.model import (
     AppEnvironment,
     ArgoSyncPolicy,
     Blueprint,
+    BlueprintExample,
     BlueprintRequest,
     Cluster,
     ConfigRepo,
@@ -293,7 +294,33 @@ def _load_blueprint(docs: _Documents, path: str, dir_name: str, paths: list[str]
         ignore=_ignore_rules(doc, ("spec", "drift")),
         policy_drift=drift.get("policy"),
         source=doc.where(()),
+        examples=_examples(doc),
     )
+
+
+def _examples(doc: YamlDocument) -> tuple[BlueprintExample, ...]:
+    found: list[BlueprintExample] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(doc.value["spec"].get("examples") or []):
+        at = ("spec", "examples", index)
+        if entry["name"] in seen:
+            raise MidwayError(
+                f"example `{entry['name']}` is defined twice",
+                doc.where((*at, "name")),
+                hint="give each example its own name",
+            )
+        seen.add(entry["name"])
+        envs = entry.get("environments")
+        found.append(
+            BlueprintExample(
+                name=entry["name"],
+                params=entry["params"],
+                environments=tuple(envs) if envs is not None else None,
+                source=doc.where(at),
+                param_sources=_sub_locations(doc, (*at, "params")),
+            )
+        )
+    return tuple(found)
 
 
 def _load_environments(

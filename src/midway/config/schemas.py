@@ -76,6 +76,25 @@ BLUEPRINT = _kind(
                 "description": "JSON Schema (draft 2020-12) of the app parameters",
             },
             "drift": _drift,
+            "examples": {
+                "type": "array",
+                "description": "example requests `midway check` renders when the blueprint changes",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["name", "params"],
+                    "properties": {
+                        "name": {**_name, "maxLength": 20},
+                        "description": {"type": "string"},
+                        "params": {"type": "object", "description": "the app's params"},
+                        "environments": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "environments to render it in (default: all)",
+                        },
+                    },
+                },
+            },
         },
     },
     _plain_metadata,
