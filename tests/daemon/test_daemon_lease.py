@@ -55,7 +55,7 @@ def test_a_holder_that_cannot_renew_steps_down_before_expiry(
     a = ShardLease(conn, k8s_namespace, 1, "replica-a", duration_s=6, clock=clock)
     assert a.tick()
     clock.now += 4.1  # more than the renew deadline (2/3 of 6 s) since the last renewal
-    a._tick = lambda: None  # type: ignore[method-assign]  # the API server is unreachable
+    a._tick = lambda *_: None  # type: ignore[method-assign]  # the API server is unreachable
     assert a.tick() is False
 
 
@@ -73,3 +73,55 @@ def test_release_lets_the_other_replica_take_over_at_once(
     a.stop(release=True)
     assert b.tick() == frozenset({0, 1})
     assert seen == [frozenset({0, 1})]
+
+
+@pytest.mark.cluster
+def test_replicas_share_the_shards_and_take_them_back_when_one_dies(
+    conn: Connection, k8s_namespace: str
+) -> None:
+    clock = FakeClock()
+
+    def replica(name: str) -> LeaseManager:
+        return LeaseManager(conn, k8s_namespace, name, shards=4, duration_s=5, clock=clock)
+
+    a = replica("replica-a")
+    assert a.tick() == frozenset({0, 1, 2, 3})  # alone: everything
+    b = replica("replica-b")
+    for _ in range(4):  # a hands one shard over per tick, b takes it
+        a.tick()
+        b.tick()
+        clock.now += 1
+    assert len(a.held) == len(b.held) == 2
+    assert a.held | b.held == frozenset({0, 1, 2, 3}) and not a.held & b.held
+
+    c = replica("replica-c")
+    for _ in range(4):
+        for r in (a, b, c):
+            r.tick()
+        clock.now += 1
+    held = [r.held for r in (a, b, c)]
+    assert sorted(len(h) for h in held) == [1, 1, 2]  # shard n -> the (n mod 3)-th replica
+    assert frozenset().union(*held) == frozenset({0, 1, 2, 3})
+
+    # c crashes (no release): a and b see its member and shard leases go silent
+    for _ in range(8):
+        a.tick()
+        b.tick()
+        clock.now += 1
+    assert a.members.alive == b.members.alive == ("replica-a", "replica-b")
+    assert len(a.held) == len(b.held) == 2 and a.held | b.held == frozenset({0, 1, 2, 3})
+
+
+@pytest.mark.cluster
+def test_long_silent_members_are_deleted(conn: Connection, k8s_namespace: str) -> None:
+    clock = FakeClock()
+    gone = LeaseManager(conn, k8s_namespace, "replica-gone", shards=2, duration_s=5, clock=clock)
+    gone.tick()
+    name = gone.members.own.name
+    live = LeaseManager(conn, k8s_namespace, "replica-live", shards=2, duration_s=5, clock=clock)
+    live.tick()
+    assert live.members.alive == ("replica-gone", "replica-live")
+    clock.now += 5 * 10 + 1
+    live.tick()
+    assert live.members.alive == ("replica-live",)
+    assert get(conn, "coordination.k8s.io/v1", "Lease", k8s_namespace, name) is None

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from midway.cluster import Forbidden, connect
-from midway.daemon.lease import ShardLease
+from midway.daemon.lease import LeaseManager, ShardLease
 from midway.daemon.run import Daemon
 from support.cluster import TestCluster, kubectl
 from support.syncenv import (
@@ -111,6 +111,11 @@ def test_the_daemon_runs_with_the_shipped_rbac(
             lease = ShardLease(conn, k8s_namespace, 0, "replica-a", duration_s=5)
             assert lease.tick()  # leases in its own namespace
             assert lease.tick()  # renew = update
+            manager = LeaseManager(conn, k8s_namespace, "replica-b", shards=2, duration_s=5)
+            manager.tick()  # member lease created, members listed
+            assert manager.members.last_error is None
+            assert manager.members.alive == ("replica-b",)
+            manager.stop(release=True)
             other = ShardLease(conn, "default", 0, "replica-a", duration_s=5)
             with pytest.raises(Forbidden):
                 other._tick()  # and nowhere else

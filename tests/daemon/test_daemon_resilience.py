@@ -221,3 +221,46 @@ def test_two_replicas_one_leader_and_takeover(
     finally:
         for process in processes.values():
             _stop(process)
+
+
+def _shards_held(port: int) -> set[int] | None:
+    code, body = http_get(port, "/metrics")
+    if code != 200:
+        return None
+    return {s for s in range(4) if f'midway_shard_leader{{shard="{s}"}} 1.0' in body}
+
+
+def test_replicas_share_shards_and_the_survivor_takes_them_all(
+    tmp_path: Path, test_cluster: TestCluster, k8s_namespace: str
+) -> None:
+    repo = SyncConfigRepo.create(tmp_path, policy="correct")
+    repo.set_app("alpha", {"mode": "fast"})
+    repo.commit("alpha")
+    lease = ("--leader-elect", "--lease-namespace", k8s_namespace, "--lease-duration", "5")
+    ports = {"a": free_port(), "b": free_port()}
+    processes = {
+        name: _start_daemon(
+            repo,
+            test_cluster,
+            port,
+            *lease,
+            "--shards",
+            "4",
+            "--identity",
+            f"replica-{name}",
+            log=tmp_path / f"{name}.log",
+        )
+        for name, port in ports.items()
+    }
+    try:
+        wait_for(
+            lambda: [_shards_held(p) for p in ports.values()] == [{0, 2}, {1, 3}],
+            30,
+            what="shards 0, 2 on replica-a and 1, 3 on replica-b",
+        )
+        processes["a"].kill()  # no release: b waits for the leases to expire
+        processes["a"].wait(10)
+        wait_for(lambda: _shards_held(ports["b"]) == {0, 1, 2, 3}, 20, what="b holds all 4")
+    finally:
+        for process in processes.values():
+            _stop(process)
