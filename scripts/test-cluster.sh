@@ -26,7 +26,7 @@ READY_TIMEOUT=${MIDWAY_CLUSTER_READY_TIMEOUT:-60}
 SERVER="https://127.0.0.1:$APISERVER_PORT"
 ETCD_URL="http://127.0.0.1:$ETCD_PORT"
 
-PACKAGES=(etcd-server golang-1.19-go rsync jq dpkg-dev openssl
+PACKAGES=(etcd-server golang-1.19-go rsync jq dpkg-dev openssl openssh-server
           golang-github-modern-go-reflect2-dev curl)
 
 log() { printf '[test-cluster] %s\n' "$*"; }

@@ -144,8 +144,17 @@ def _looks_rejected(text: str) -> bool:
 
 
 def _remote_error(what: str, url: str, exc: BaseException) -> MidwayError:
+    text = scrub(str(exc))
+    if "hostkey" in text.lower():
+        host = urllib.parse.urlsplit(url).hostname or url
+        return MidwayError(
+            f"cannot {what} {scrub(url)}: the ssh host key of {host} is not in known_hosts "
+            "(or does not match it)",
+            hint="add the server's key to ~/.ssh/known_hosts after checking its fingerprint, "
+            f"e.g. `ssh-keyscan {host} >> ~/.ssh/known_hosts` (with -p PORT for another port)",
+        )
     return MidwayError(
-        f"cannot {what} {scrub(url)}: {scrub(str(exc))}",
+        f"cannot {what} {scrub(url)}: {text}",
         hint="credentials come from git: a credential helper, GIT_ASKPASS, the URL itself "
         "(https://user:token@host/...), or the ssh agent for ssh URLs",
     )
