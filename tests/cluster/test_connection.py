@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,67 @@ current-context: strict
         connect(str(config))
     assert "(context strict): the TLS handshake failed" in info.value.message
     assert "CA certificate" in (info.value.hint or "")
+
+
+_EXEC_PLUGIN = """#!/bin/sh
+# an EKS/GKE-style credential plugin: a short-lived token, and a log of every call
+echo call >> "{calls}"
+expiry=$(date -u -d "@$(( $(date +%s) + {lifetime_s} ))" +%Y-%m-%dT%H:%M:%SZ)
+cat <<JSON
+{{"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+  "status": {{"token": "{token}", "expirationTimestamp": "$expiry"}}}}
+JSON
+"""
+
+
+def _exec_kubeconfig(tmp_path: Path, cluster: TestCluster, lifetime_s: int) -> tuple[Path, Path]:
+    calls = tmp_path / "calls"
+    plugin = tmp_path / "credential-plugin"
+    plugin.write_text(_EXEC_PLUGIN.format(calls=calls, lifetime_s=lifetime_s, token=cluster.token))
+    plugin.chmod(0o755)
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        f"""apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {{server: "{cluster.server}", insecure-skip-tls-verify: true}}
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: {plugin}
+      interactiveMode: Never
+contexts:
+- name: exec
+  context: {{cluster: c, user: u}}
+current-context: exec
+"""
+    )
+    return kubeconfig, calls
+
+
+def test_exec_plugin_tokens_are_refreshed_when_they_expire(
+    test_cluster: TestCluster, tmp_path: Path
+) -> None:
+    # The client refreshes a token once it is within 5 minutes of expiring: 5 min + 2 s is
+    # fresh now and stale two seconds later, as an EKS token is after ~15 minutes.
+    kubeconfig, calls = _exec_kubeconfig(tmp_path, test_cluster, lifetime_s=5 * 60 + 2)
+    with connect(str(kubeconfig)) as conn:  # probes /version
+        assert calls.read_text().count("call") == 1
+        conn.request("GET", "/api/v1/namespaces/default", action="get namespace")
+        assert calls.read_text().count("call") == 1  # still fresh: not asked again
+        time.sleep(3)
+        conn.request("GET", "/api/v1/namespaces/default", action="get namespace")
+        assert calls.read_text().count("call") == 2  # expired: the plugin ran again
+
+
+def test_a_long_lived_exec_token_is_not_refetched(
+    test_cluster: TestCluster, tmp_path: Path
+) -> None:
+    kubeconfig, calls = _exec_kubeconfig(tmp_path, test_cluster, lifetime_s=3600)
+    with connect(str(kubeconfig)) as conn:
+        for _ in range(3):
+            conn.request("GET", "/api/v1/namespaces/default", action="get namespace")
+    assert calls.read_text().count("call") == 1
