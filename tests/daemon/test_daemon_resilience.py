@@ -136,6 +136,28 @@ def test_sigterm_during_work_exits_zero_within_ten_seconds(
     print(f"SIGTERM -> exit 0 in {elapsed:.2f}s")
 
 
+def _start_replicas(
+    repo: SyncConfigRepo, cluster: TestCluster, tmp_path: Path, lease_namespace: str, *extra: str
+) -> tuple[dict[str, int], dict[str, subprocess.Popen[bytes]]]:
+    """Daemons replica-a and replica-b with leader election (5 s leases) in lease_namespace."""
+    lease = ("--leader-elect", "--lease-namespace", lease_namespace, "--lease-duration", "5")
+    ports = {"a": free_port(), "b": free_port()}
+    processes = {
+        name: _start_daemon(
+            repo,
+            cluster,
+            port,
+            *lease,
+            *extra,
+            "--identity",
+            f"replica-{name}",
+            log=tmp_path / f"{name}.log",
+        )
+        for name, port in ports.items()
+    }
+    return ports, processes
+
+
 def _leader(port: int) -> bool | None:
     code, body = http_get(port, "/metrics")
     if code != 200:
@@ -160,20 +182,7 @@ def test_two_replicas_one_leader_and_takeover(
     repo.set_app("alpha", {"mode": "fast"})
     repo.commit("alpha")
     namespace = repo.namespace("alpha")
-    lease = ("--leader-elect", "--lease-namespace", k8s_namespace, "--lease-duration", "5")
-    ports = {"a": free_port(), "b": free_port()}
-    processes = {
-        name: _start_daemon(
-            repo,
-            test_cluster,
-            port,
-            *lease,
-            "--identity",
-            f"replica-{name}",
-            log=tmp_path / f"{name}.log",
-        )
-        for name, port in ports.items()
-    }
+    ports, processes = _start_replicas(repo, test_cluster, tmp_path, k8s_namespace)
     try:
         wait_for(
             lambda: (
@@ -236,22 +245,7 @@ def test_replicas_share_shards_and_the_survivor_takes_them_all(
     repo = SyncConfigRepo.create(tmp_path, policy="correct")
     repo.set_app("alpha", {"mode": "fast"})
     repo.commit("alpha")
-    lease = ("--leader-elect", "--lease-namespace", k8s_namespace, "--lease-duration", "5")
-    ports = {"a": free_port(), "b": free_port()}
-    processes = {
-        name: _start_daemon(
-            repo,
-            test_cluster,
-            port,
-            *lease,
-            "--shards",
-            "4",
-            "--identity",
-            f"replica-{name}",
-            log=tmp_path / f"{name}.log",
-        )
-        for name, port in ports.items()
-    }
+    ports, processes = _start_replicas(repo, test_cluster, tmp_path, k8s_namespace, "--shards", "4")
     try:
         wait_for(
             lambda: [_shards_held(p) for p in ports.values()] == [{0, 2}, {1, 3}],
