@@ -66,8 +66,26 @@ def warm_binding() -> None:
     _binding()
 
 
-def _importer(files: Mapping[str, bytes | None], allowed_roots: Sequence[str]) -> Any:
+@dataclass(frozen=True)
+class _Refusal:
+    base: str  # directory of the importing file
+    rel: str  # the import path as written
+    message: str
+
+
+def _importer(
+    files: Mapping[str, bytes | None], allowed_roots: Sequence[str], denied: list[_Refusal]
+) -> Any:
+    """The import callback; every refusal is also appended to `denied`."""
+
     def resolve(base: str, rel: str) -> tuple[str, bytes]:
+        try:
+            return _resolve(base, rel)
+        except ImportDenied as exc:
+            denied.append(_Refusal(base, rel, str(exc)))
+            raise
+
+    def _resolve(base: str, rel: str) -> tuple[str, bytes]:
         if rel.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", rel):
             raise ImportDenied(f"absolute import '{rel}' is not allowed")
         candidates = [posixpath.normpath(posixpath.join(base, rel))]
@@ -124,15 +142,60 @@ def evaluate_batch(
         + ",".join(f'{{"app":{r.app},"env":{r.env},"params":{r.params}}}' for r in requests)
         + "]"
     )
-    result: str = _binding().evaluate_snippet(
-        BATCH_FILE,
-        _batch_snippet(main_path),
-        tla_vars={"units": units},
-        import_callback=_importer(files, (blueprint_dir, *SHARED_ROOTS)),
-        max_stack=MAX_STACK,
-        max_trace=20,
-    )
-    return result
+    denied: list[_Refusal] = []
+    try:
+        result: str = _binding().evaluate_snippet(
+            BATCH_FILE,
+            _batch_snippet(main_path),
+            tla_vars={"units": units},
+            import_callback=_importer(files, (blueprint_dir, *SHARED_ROOTS), denied),
+            max_stack=MAX_STACK,
+            max_trace=20,
+        )
+        return result
+    except RuntimeError as exc:
+        raise RuntimeError(_ungarble(str(exc), [d.message for d in denied])) from None
+    except UnicodeDecodeError:
+        if not denied:
+            raise
+        # the trace is lost with the undecodable message: point at the import ourselves
+        refusal = denied[-1]
+        where = _locate_import(files, refusal.base, refusal.rel)
+        trace = f"\n\t{where}\timport" if where else ""
+        raise RuntimeError(f"RUNTIME ERROR: {refusal.message}{trace}") from None
+
+
+# gojsonnet's C binding reads an import callback's error message as a NUL-terminated string,
+# but the Python binding hands it over without the NUL: whatever bytes follow in memory are
+# appended ("… is not allowedswd']"), often bytes that are not UTF-8 at all, which loses the
+# whole message and its trace. We know the messages we raised: each is cut where it ends, and
+# an undecodable one is rebuilt with the import's location found in the source.
+def _ungarble(message: str, denied: Sequence[str]) -> str:
+    for text in denied:
+        start = message.find(text)
+        if start < 0:
+            continue
+        end = start + len(text)
+        line_end = message.find("\n", end)
+        message = message[:end] + (message[line_end:] if line_end >= 0 else "")
+    return message
+
+
+def _locate_import(files: Mapping[str, bytes | None], base: str, rel: str) -> str | None:
+    """`path:line:col` of the first `import '<rel>'` (any quoting) in a file of `base`."""
+    directory = base.rstrip("/")
+    literals = [q + rel.encode() + q for q in (b"'", b'"')]
+    for path in sorted(files):
+        content = files[path]
+        if content is None or posixpath.dirname(path) != directory:
+            continue
+        for literal in literals:
+            at = content.find(literal)
+            if at >= 0:
+                line = content.count(b"\n", 0, at) + 1
+                column = at - (content.rfind(b"\n", 0, at) + 1) + 1
+                return f"{path}:{line}:{column}"
+    return None
 
 
 def describe_failure(message: str, blueprint_dir: str) -> EvalFailure:
