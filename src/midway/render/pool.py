@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -272,8 +273,14 @@ def _warm(kubernetes_versions: tuple[str, ...]) -> None:
 def start_method(units: int) -> str:
     if units >= SPAWN_FROM_UNITS:
         return "spawn"
-    # fork is fastest, but unsafe once threads exist (the daemon's watchers)
-    return "fork" if threading.active_count() == 1 else "forkserver"
+    # fork is fastest, but unsafe once threads exist (the daemon's watchers) or once this
+    # process has loaded a Jsonnet binding (gojsonnet's Go runtime deadlocks a forked child)
+    forkable = threading.active_count() == 1 and not _binding_loaded()
+    return "fork" if forkable else "forkserver"
+
+
+def _binding_loaded() -> bool:
+    return "_gojsonnet" in sys.modules or "_jsonnet" in sys.modules
 
 
 @contextlib.contextmanager
