@@ -17,6 +17,7 @@ from support.syncenv import (
     SyncConfigRepo,
     cleanup_sync_namespaces,  # noqa: F401
     daemon_thread,
+    http_get,
     metric,
     wait_for,
 )
@@ -220,3 +221,63 @@ def test_a_broken_object_backs_off_without_starving_the_others(
         status = daemon.status()["destinations"]["dev/dev-1"]
         assert status["apps"]["qa/broken"]["errors"] == [str(key)]
         assert not runtime.reconciler.converged()
+
+
+def test_a_contest_survives_a_restart(
+    tmp_path: Path, test_cluster: TestCluster, k8s_namespace: str
+) -> None:
+    repo = SyncConfigRepo.create(tmp_path, policy="correct")
+    repo.set_app("alpha", {"mode": "fast"})
+    repo.commit("add alpha")
+    namespace = repo.namespace("alpha")
+    labels = {"env": "dev", "cluster": "dev-1"}
+    elect = {
+        "leader_election": True,
+        "lease_namespace": k8s_namespace,
+        "lease_duration_s": 5.0,
+        "fight_threshold": 2,
+    }
+
+    def mode() -> str | None:
+        return (configmap_data(test_cluster, namespace, "alpha-kv") or {}).get("mode")
+
+    with daemon_thread(repo, test_cluster, **elect) as daemon:
+        wait_for(lambda: mode() == "fast", 20, what="alpha-kv")
+        for _ in range(4):  # revert until midway gives up
+            patch_configmap(test_cluster, namespace, "alpha-kv", {"mode": "slow"})
+            try:
+                wait_for(lambda: mode() == "fast", 3, what="a correction")
+            except AssertionError:
+                break
+        wait_for(
+            lambda: metric(daemon, "midway_contested_fields", **labels) == 1, 3, what="contest"
+        )
+
+        def remembered() -> str:
+            return kubectl(
+                test_cluster,
+                "-n",
+                k8s_namespace,
+                "get",
+                "configmap",
+                "-l",
+                "midway.dev/contests",
+                "-o",
+                "json",
+            ).stdout
+
+        wait_for(lambda: "data.mode" in remembered(), 5, what="the contest remembered")
+
+    # a new daemon (a restart, or another replica taking over) knows the contest at once
+    with daemon_thread(repo, test_cluster, **elect) as daemon:
+        wait_for(lambda: http_get(daemon.http.port, "/readyz")[0] == 200, 20, what="ready")
+        wait_for(lambda: metric(daemon, "midway_contested_fields", **labels) == 1, 3, what="1")
+        contested = daemon.status()["destinations"]["dev/dev-1"]["contested"]
+        assert [c["field"] for c in contested] == ["data.mode"]
+        assert mode() == "slow"  # not fought over again
+        assert metric(daemon, "midway_fights_total", **labels, manager="kubectl-patch") == 0
+        # a new desired value ends the contest: midway applies it
+        repo.set_app("alpha", {"mode": "fastest"})
+        repo.commit("alpha: fastest")
+        wait_for(lambda: mode() == "fastest", 20, what="the new desired value applied")
+        wait_for(lambda: metric(daemon, "midway_contested_fields", **labels) == 0, 5, what="gone")

@@ -13,8 +13,10 @@ import pytest
 import yaml
 
 from midway.cluster import Forbidden, connect
+from midway.daemon.contest_store import ContestStore
 from midway.daemon.lease import LeaseManager, ShardLease
 from midway.daemon.run import Daemon
+from midway.model import Destination
 from support.cluster import TestCluster, kubectl
 from support.syncenv import (
     SyncConfigRepo,
@@ -116,6 +118,10 @@ def test_the_daemon_runs_with_the_shipped_rbac(
             assert manager.members.last_error is None
             assert manager.members.alive == ("replica-b",)
             manager.stop(release=True)
+            contests = ContestStore(conn, k8s_namespace)  # remembered contests: ConfigMaps
+            assert contests.save(Destination("dev", "dev-1"), [])
+            assert contests.save(Destination("dev", "dev-1"), [])  # update
+            assert contests.load(Destination("dev", "dev-1")) == []
             other = ShardLease(conn, "default", 0, "replica-a", duration_s=5)
             with pytest.raises(Forbidden):
                 other._tick()  # and nowhere else

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from midway.daemon.contest_store import decode, encode
 from midway.model import Destination, ObjectKey
 from midway.sync.fights import FightTracker
 
@@ -68,3 +69,20 @@ def test_a_new_desired_value_ends_the_contest() -> None:
     assert _round(tracker) is not None  # stays contested
     assert _round(tracker, desired=3) is None  # the state repo now wants something else
     assert tracker.contested() == []
+
+
+def test_a_contest_exported_and_restored_elsewhere_stays_until_the_desired_value_changes() -> None:
+    clock = FakeClock()
+    first = FightTracker(threshold=2, clock=clock)
+    while _round(first) is None:
+        clock.now += 1
+    saved = encode(first.export(DEST))
+
+    second = FightTracker(threshold=2, clock=clock)  # a restart, or another replica
+    for contested, desired in decode(DEST, saved):
+        second.restore(contested, desired)
+    assert [c.path for c in second.contested(DEST)] == ["spec.replicas"]
+    assert _round(second) is not None  # the same desired value: still contested
+    assert _round(second, desired=3) is None  # a new one ends it
+    assert second.contested(DEST) == []
+    assert decode(DEST, encode(second.export(DEST))) == []

@@ -15,6 +15,7 @@ from typing import Any
 
 from midway.cluster import Connection, connect
 from midway.daemon.cluster_watch import ClusterWatch
+from midway.daemon.contest_store import ContestStore, encode
 from midway.daemon.metrics import Metrics
 from midway.daemon.options import DaemonOptions
 from midway.daemon.queue import Workers, WorkQueue
@@ -55,8 +56,12 @@ class DestinationRuntime:
         metrics: Metrics,
         fights: FightTracker,
         options: DaemonOptions,
+        contests: ContestStore | None = None,
     ) -> None:
         self.destination = destination
+        self.fights = fights
+        self.contests = contests
+        self._contests_saved: str | None = None
         self.conn = conn
         self.metrics = metrics
         self.options = options
@@ -90,6 +95,10 @@ class DestinationRuntime:
         self.reconciler.live_changed(event, key, obj)
 
     def start(self) -> DestinationRuntime:
+        if self.contests is not None:
+            for contested, desired in self.contests.load(self.destination):
+                self.fights.restore(contested, desired)
+            self._contests_saved = encode(self.fights.export(self.destination))
         self.watch.probe()
         self.workers.start()
         self._monitor.start()
@@ -111,6 +120,11 @@ class DestinationRuntime:
         self.metrics.contested_fields.labels(*self.labels).set(
             len(self.reconciler.fights.contested(self.destination))
         )
+        if self.contests is not None:
+            current = self.fights.export(self.destination)
+            text = encode(current)
+            if text != self._contests_saved and self.contests.save(self.destination, current):
+                self._contests_saved = text
         for status, count in self.reconciler.counts().items():
             self.metrics.objects.labels(*self.labels, status).set(count)
         if (

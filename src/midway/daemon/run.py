@@ -28,6 +28,7 @@ from typing import Any
 
 from midway.cluster import connect
 from midway.daemon.config_watch import ConfigWatcher
+from midway.daemon.contest_store import ContestStore
 from midway.daemon.destination_runtime import DestinationRuntime
 from midway.daemon.http import HttpEndpoints
 from midway.daemon.lease import LeaseManager
@@ -238,6 +239,8 @@ class Daemon:
                 in_cluster=self.options.in_cluster,
                 probe=False,
             )
+            # contests are remembered next to the Leases, so a new leader knows them too
+            self.supervisor.contests = ContestStore(lease_conn, self.options.lease_namespace)
             self.leases = LeaseManager(
                 lease_conn,
                 self.options.lease_namespace,

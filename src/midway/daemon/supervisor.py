@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 
+from midway.daemon.contest_store import ContestStore
 from midway.daemon.destination_runtime import DestinationRuntime, connect_destination
 from midway.daemon.lease import shard_of
 from midway.daemon.logging import fields
@@ -41,6 +42,8 @@ class DestinationSupervisor:
         self.metrics = metrics
         self.fights = fights
         self.runtimes: dict[Destination, DestinationRuntime] = {}
+        # where destinations' contests are remembered (set once the daemon has a home cluster)
+        self.contests: ContestStore | None = None
 
     def wanted(self, config: ConfigRepo, held: frozenset[int]) -> set[Destination]:
         """The destinations of `config` whose shard this replica holds."""
@@ -73,6 +76,7 @@ class DestinationSupervisor:
                     metrics=self.metrics,
                     fights=self.fights,
                     options=self.options,
+                    contests=self.contests,
                 )
                 self.runtimes[destination] = runtime.start()
                 log.info("working %s", destination, extra=fields(destination=str(destination)))

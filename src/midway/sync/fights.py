@@ -8,7 +8,9 @@ correcting it (drops it from what it applies, so the other manager keeps it), an
 "contested by <manager>" with the ignore rule to add.
 
 A contested field stays contested until its desired value changes (a new state commit says
-something else about it) or the tracker is reset (restart, `forget`).
+something else about it) or is forgotten (object pruned, shard lost). The daemon keeps each
+destination's contests in the cluster (daemon/contest_store.py) and `restore`s them when it
+starts working the destination, so a restart or a failover does not fight again.
 """
 
 from __future__ import annotations
@@ -134,6 +136,28 @@ class FightTracker:
                 if h.contested is not None and (destination is None or dest == destination)
             ]
         return sorted(found, key=lambda c: (str(c.destination), c.key, c.path))
+
+    def export(self, destination: Destination) -> list[tuple[ContestedField, str]]:
+        """The contested fields of a destination, each with the desired value (canonical
+        JSON) it was contested at: what `restore` needs."""
+        with self._lock:
+            found = [
+                (h.contested, h.desired or "")
+                for (dest, _, _), h in self._fields.items()
+                if h.contested is not None and dest == destination
+            ]
+        return sorted(found, key=lambda c: (c[0].key, c[0].path))
+
+    def restore(self, contested: ContestedField, desired: str) -> None:
+        """A contest remembered from before (a restart, another replica): stays contested
+        until the desired value differs from `desired`."""
+        with self._lock:
+            history = self._fields.setdefault(
+                (contested.destination, contested.key, contested.path), _FieldHistory()
+            )
+            if history.contested is None:
+                history.contested = contested
+                history.desired = desired
 
     def forget(self, destination: Destination, key: ObjectKey | None = None) -> None:
         """Drop the history of one object (pruned) or a whole destination (shard lost)."""
