@@ -7,9 +7,11 @@ text is scrubbed of user:password@ before it reaches a message.
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pygit2
 
@@ -18,6 +20,27 @@ from midway.gitrepo.credentials import GitCredentials, scrub
 
 if TYPE_CHECKING:
     from midway.gitrepo.writing import GitStore
+
+T = TypeVar("T")
+_VANISHED_REF_RETRIES = 8
+
+
+def _vanished_private_ref(text: str) -> bool:
+    """A local remote: another publisher deleted its private push ref while libgit2 was
+    listing the remote's refs (for a fetch, an ls-remote or a push). Transient."""
+    lowered = text.lower()
+    return "refs/midway/push/" in lowered and "not found" in lowered
+
+
+def _retrying(operation: Callable[[], T]) -> T:
+    for attempt in range(_VANISHED_REF_RETRIES):
+        try:
+            return operation()
+        except (pygit2.GitError, OSError) as exc:
+            if attempt + 1 == _VANISHED_REF_RETRIES or not _vanished_private_ref(str(exc)):
+                raise
+            time.sleep(0.005 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def remote_url(repo: pygit2.Repository, name: str) -> str | None:
@@ -40,7 +63,7 @@ def remote_branch(store: GitStore, url: str, branch: str) -> str | None:
     remote = _remote(store.repo, url)
     callbacks = GitCredentials(str(remote.url), store.path)
     try:
-        heads = remote.list_heads(callbacks=callbacks)
+        heads = _retrying(lambda: remote.list_heads(callbacks=callbacks))
     except (pygit2.GitError, OSError) as exc:
         raise _remote_error("list branches of", url, exc) from None
     callbacks.approve()
@@ -61,7 +84,9 @@ def fetch_branch(store: GitStore, url: str, branch: str, tracking_ref: str) -> s
         remote = _remote(store.repo, url)
         callbacks = GitCredentials(str(remote.url), store.path)
         try:
-            remote.fetch([f"+refs/heads/{branch}:{tracking_ref}"], callbacks=callbacks)
+            _retrying(
+                lambda: remote.fetch([f"+refs/heads/{branch}:{tracking_ref}"], callbacks=callbacks)
+            )
         except (pygit2.GitError, OSError) as exc:
             raise _remote_error("fetch from", url, exc) from None
         callbacks.approve()
@@ -123,10 +148,8 @@ def _local_remote_path(url: str, base: Path) -> Path | None:
 
 def _looks_rejected(text: str) -> bool:
     lowered = text.lower()
-    if "refs/midway/push/" in lowered and "not found" in lowered:
-        # a local remote: another publisher deleted its private push ref while libgit2 was
-        # listing the remote's refs — transient, like a lock
-        return True
+    if _vanished_private_ref(text):
+        return True  # transient, like a lock: fetch, rebuild and push again
     return any(
         word in lowered
         for word in (
