@@ -7,14 +7,7 @@ import pytest
 from midway.cluster import Connection, get
 from midway.daemon.lease import LeaseManager, ShardLease, shard_of
 from midway.model import Destination
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from support.clock import FakeClock
 
 
 def test_destinations_spread_over_shards_stably() -> None:

@@ -6,18 +6,11 @@ import threading
 import time
 
 from midway.daemon.queue import Workers, WorkQueue
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from support.clock import FakeClock
 
 
 def test_an_item_queued_twice_runs_once_and_keeps_its_first_time() -> None:
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     queue: WorkQueue[str] = WorkQueue(clock=clock)
     queue.add("a", "live")
     clock.now = 5
@@ -44,7 +37,7 @@ def test_an_item_queued_while_processing_runs_again_afterwards() -> None:
 
 
 def test_add_after_waits_then_delivers() -> None:
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     queue: WorkQueue[str] = WorkQueue(clock=clock)
     queue.add_after("retry-me", 2.0)
     assert queue.depth() == 1

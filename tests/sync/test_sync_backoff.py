@@ -5,18 +5,11 @@ from __future__ import annotations
 import random
 
 from midway.sync.backoff import Backoff
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from support.clock import FakeClock
 
 
 def test_delays_double_up_to_the_cap() -> None:
-    backoff = Backoff(jitter=0.0, clock=FakeClock())
+    backoff = Backoff(jitter=0.0, clock=FakeClock(100.0))
     delays = [backoff.failed("a") for _ in range(10)]
     assert delays[:5] == [2.0, 4.0, 8.0, 16.0, 32.0]
     assert delays[-1] == 300.0
@@ -24,7 +17,7 @@ def test_delays_double_up_to_the_cap() -> None:
 
 
 def test_jitter_stays_within_twenty_percent_and_keys_are_independent() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     backoff = Backoff(clock=clock, rng=random.Random(7))
     for _ in range(3):
         backoff.failed("broken")

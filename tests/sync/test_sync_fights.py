@@ -5,17 +5,10 @@ from __future__ import annotations
 from midway.daemon.contest_store import decode, encode
 from midway.model import Destination, ObjectKey
 from midway.sync.fights import FightTracker
+from support.clock import FakeClock
 
 DEST = Destination("dev", "dev-1")
 KEY = ObjectKey("apps", "Deployment", "shop", "web")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _round(tracker: FightTracker, manager: str = "hpa", desired: object = 2) -> object:
