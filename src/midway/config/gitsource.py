@@ -11,20 +11,22 @@ from midway.gitrepo.reading import SYMLINK_MODE, GitSnapshot
 
 
 class GitSource(ConfigSource):
-    def __init__(self, repo_path: str | Path, rev: str, *, staged: bool = False) -> None:
-        """The config at git revision `rev`, or (staged=True) as staged in the index."""
-        self.snapshot = (
-            GitSnapshot.staged(repo_path, CONFIG_ROOTS, ROOT_FILES)
-            if staged
-            else GitSnapshot(repo_path, rev, CONFIG_ROOTS, ROOT_FILES)
-        )
-        self.label = self.snapshot.label
-        self.revision = self.snapshot.revision
-        self.commit_time = self.snapshot.commit_time
+    def __init__(self, repo_path: str | Path, rev: str) -> None:
+        """The config at git revision `rev`."""
+        self._use(GitSnapshot(repo_path, rev, CONFIG_ROOTS, ROOT_FILES))
 
     @classmethod
     def staged(cls, repo_path: str | Path) -> GitSource:
-        return cls(repo_path, "", staged=True)
+        """The config as staged in the index (what the next commit records)."""
+        source = cls.__new__(cls)
+        source._use(GitSnapshot.staged(repo_path, CONFIG_ROOTS, ROOT_FILES))
+        return source
+
+    def _use(self, snapshot: GitSnapshot) -> None:
+        self.snapshot = snapshot
+        self.label = snapshot.label
+        self.revision = snapshot.revision
+        self.commit_time = snapshot.commit_time
 
     def paths(self) -> list[str]:
         return sorted(self.snapshot.entries)

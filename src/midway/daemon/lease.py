@@ -205,7 +205,8 @@ class ShardLease:
 
 
 class Membership:
-    """This replica's member Lease, and how many members are alive (this one included)."""
+    """This replica's member Lease, and the identities of the members alive (this one
+    included, sorted)."""
 
     def __init__(
         self,

@@ -16,14 +16,20 @@ TREE_MODE = 0o040000
 GITLINK_MODE = 0o160000
 
 
-def open_repository(path: str | Path) -> pygit2.Repository:
+def _discovered(path: str | Path) -> pygit2.Repository | None:
+    """The repository `path` is in, or None (open_repository raises instead)."""
     found = pygit2.discover_repository(str(path))
-    if found is None:
+    return pygit2.Repository(found) if found is not None else None
+
+
+def open_repository(path: str | Path) -> pygit2.Repository:
+    repo = _discovered(path)
+    if repo is None:
         raise MidwayError(
             f"{path} is not inside a git repository",
             hint="run the command inside the config repo, or pass --config DIR",
         )
-    return pygit2.Repository(found)
+    return repo
 
 
 def resolve_commit(repo: pygit2.Repository, rev: str) -> pygit2.Commit:
@@ -192,10 +198,9 @@ class CommitStamp:
 
 def commit_stamp(repo_path: str | Path, rev: str = "HEAD") -> CommitStamp | None:
     """None when `repo_path` is not in a git repository or `rev` does not exist (unborn HEAD)."""
-    found = pygit2.discover_repository(str(repo_path))
-    if found is None:
+    repo = _discovered(repo_path)
+    if repo is None:
         return None
-    repo = pygit2.Repository(found)
     try:
         commit = repo.revparse_single(rev).peel(pygit2.Commit)
     except (KeyError, ValueError, pygit2.GitError):
@@ -206,10 +211,9 @@ def commit_stamp(repo_path: str | Path, rev: str = "HEAD") -> CommitStamp | None
 def contains(repo_path: str | Path, newer: str, older: str) -> bool | None:
     """Whether commit `newer` has `older` in its history (a commit does not contain itself).
     None when the repository lacks either commit (a shallow clone, another branch's history)."""
-    found = pygit2.discover_repository(str(repo_path))
-    if found is None:
+    repo = _discovered(repo_path)
+    if repo is None:
         return None
-    repo = pygit2.Repository(found)
     try:
         newer_id = repo.revparse_single(newer).peel(pygit2.Commit).id
         older_id = repo.revparse_single(older).peel(pygit2.Commit).id
@@ -220,10 +224,9 @@ def contains(repo_path: str | Path, newer: str, older: str) -> bool | None:
 
 def repository_identity(repo_path: str | Path) -> str | None:
     """How to name a repository in messages: its `origin` URL, else its top directory."""
-    found = pygit2.discover_repository(str(repo_path))
-    if found is None:
+    repo = _discovered(repo_path)
+    if repo is None:
         return None
-    repo = pygit2.Repository(found)
     try:
         return str(repo.remotes["origin"].url)
     except (KeyError, ValueError):

@@ -129,15 +129,13 @@ def _update_in_place(out_dir: Path, files: Mapping[str, bytes]) -> None:
     prefix = root + os.sep
     previous = _read_manifest(root)
     manifest: Manifest = {}
-    stat = os.stat
-    sha1 = hashlib.sha1
     for rel, content in files.items():
         target = prefix + rel
-        digest = sha1(content, usedforsecurity=False).hexdigest()
+        digest = _digest(content)
         known = previous.get(rel)
         if known is not None and known[2] == digest:
             try:
-                st = stat(target)
+                st = os.stat(target)
                 if st.st_size == known[0] and st.st_mtime_ns == known[1]:
                     manifest[rel] = known
                     continue
