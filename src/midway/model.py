@@ -22,6 +22,16 @@ LABEL_ENV = "midway.dev/env"
 LABEL_CLUSTER = "midway.dev/cluster"
 ANNOTATION_BLUEPRINT = "midway.dev/blueprint"
 
+# Prune protection (docs/blueprints.md, "Cluster-scoped objects and their ownership").
+# `midway.dev/prune: disabled` keeps any object from being pruned (as Flux's
+# `kustomize.toolkit.fluxcd.io/prune: disabled`); the kinds below are pruned only with
+# `midway.dev/prune: allow`, since deleting one deletes everything in or of it.
+ANNOTATION_PRUNE = "midway.dev/prune"
+PRUNE_ALLOW = "allow"
+PRUNE_DISABLED = "disabled"
+PRUNE_PROTECTED_KINDS = frozenset({"CustomResourceDefinition", "Namespace"})
+ANNOTATION_ARGOCD_SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
+
 JSON = Any  # a JSON-compatible value (dict/list/str/int/float/bool/None)
 ParamPath = tuple[str | int, ...]
 

@@ -46,6 +46,7 @@ from midway.errors import ClusterError, MidwayError
 from midway.model import (
     FIELD_MANAGER,
     LABEL_APP,
+    LABEL_CLUSTER,
     LABEL_ENV,
     LABEL_MANAGED_BY,
     LABEL_TEAM,
@@ -258,11 +259,15 @@ def is_orphan_candidate(
     env: str,
     namespaces: str | None = None,
     known_namespaces: frozenset[str] = frozenset(),
+    cluster: str | None = None,
 ) -> bool:
     """Ours by label, not made by a controller (a copy of our labels on a ReplicaSet), and
     in the destination's namespaces: those of the desired objects or matching the glob
-    `namespaces` (the environment's namespace template; None = any). Cluster-scoped
-    objects are always in scope."""
+    `namespaces` (the environment's namespace template; None = any). A cluster-scoped object
+    is in scope when its `midway.dev/cluster` label names the destination's `cluster`: two
+    destinations of one environment may share a physical cluster, and neither may call the
+    other's cluster-scoped objects orphans (midway labels every cluster-scoped object it
+    renders with its cluster; one without the label is not provably this destination's)."""
     meta = obj.get("metadata") or {}
     labels = meta.get("labels") or {}
     if labels.get(LABEL_MANAGED_BY) != MANAGED_BY_VALUE or labels.get(LABEL_ENV) != env:
@@ -270,7 +275,9 @@ def is_orphan_candidate(
     if any(ref.get("controller") for ref in meta.get("ownerReferences") or []):
         return False
     namespace = str(meta.get("namespace") or "")
-    if not namespace or namespaces is None or namespace in known_namespaces:
+    if not namespace:
+        return cluster is None or labels.get(LABEL_CLUSTER) == cluster
+    if namespaces is None or namespace in known_namespaces:
         return True
     return fnmatch.fnmatchcase(namespace, namespaces)
 
@@ -384,7 +391,9 @@ def scan(
     if orphans:
         wanted = {d.key for d in desired}
         for key, obj in sorted(live_by_key.items()):
-            in_scope = is_orphan_candidate(obj, env, orphan_namespaces, frozenset(namespaces))
+            in_scope = is_orphan_candidate(
+                obj, env, orphan_namespaces, frozenset(namespaces), destination.cluster
+            )
             if key not in wanted and in_scope:
                 objects.append(evaluate_object(None, obj, mode=mode, rules=rules, facts=facts))
     warnings = [

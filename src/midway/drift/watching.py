@@ -204,7 +204,11 @@ class DriftWatcher:
             live is not None
             and self.orphans
             and is_orphan_candidate(
-                live, self.destination.env, self.orphan_namespaces, self._namespaces
+                live,
+                self.destination.env,
+                self.orphan_namespaces,
+                self._namespaces,
+                self.destination.cluster,
             )
         ):
             return evaluate_object(None, live, mode=self.mode, rules=self.rules, facts=self.facts)

@@ -12,13 +12,19 @@ from typing import Any
 
 from midway.errors import MidwayError, SourceLocation
 from midway.model import (
+    ANNOTATION_ARGOCD_SYNC_OPTIONS,
     ANNOTATION_BLUEPRINT,
+    ANNOTATION_PRUNE,
     JSON,
     LABEL_APP,
+    LABEL_CLUSTER,
     LABEL_ENV,
     LABEL_MANAGED_BY,
     LABEL_TEAM,
     MANAGED_BY_VALUE,
+    PRUNE_ALLOW,
+    PRUNE_DISABLED,
+    PRUNE_PROTECTED_KINDS,
     App,
     Blueprint,
     ObjectKey,
@@ -56,6 +62,9 @@ CLUSTER_SCOPED_KINDS = frozenset(
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 _RBAC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 _RBAC_KINDS = {"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
+# What ArgoCD is told about a protected kind (see PRUNE_PROTECTED_KINDS): neither prune it
+# nor delete it with its Application, so ArgoCD keeps the same promise midway's prune does.
+ARGOCD_PROTECTION = "Prune=false,Delete=false"
 
 
 @dataclass(frozen=True)
@@ -176,8 +185,19 @@ def _normalize_object(
             LABEL_ENV: env_name,
         }
     )
+    if cluster_scoped:
+        # several destinations of an environment may share one physical cluster: the label
+        # tells whose cluster-scoped object it is (orphan search, prune)
+        labels[LABEL_CLUSTER] = cluster_name
     annotations = dict(new_meta.get("annotations") or {})
     annotations[ANNOTATION_BLUEPRINT] = blueprint.ref
+    _check_prune_annotation(annotations, kind, name, where, context)
+    if (
+        kind in PRUNE_PROTECTED_KINDS
+        and annotations.get(ANNOTATION_PRUNE) != PRUNE_ALLOW
+        and ANNOTATION_ARGOCD_SYNC_OPTIONS not in annotations
+    ):
+        annotations[ANNOTATION_ARGOCD_SYNC_OPTIONS] = ARGOCD_PROTECTION
     new_meta["labels"] = labels
     new_meta["annotations"] = annotations
     body["metadata"] = new_meta
@@ -192,6 +212,19 @@ def _normalize_object(
             hint="names may not contain '/' or start with '.'",
         ) from None
     return NormalizedObject(key, path, to_yaml(body), to_json(body), body)
+
+
+def _check_prune_annotation(
+    annotations: Mapping[str, Any], kind: str, name: str, where: SourceLocation, context: str
+) -> None:
+    value = annotations.get(ANNOTATION_PRUNE)
+    if value is not None and value not in (PRUNE_ALLOW, PRUNE_DISABLED):
+        raise MidwayError(
+            f"{kind} {name} from {context} has annotation {ANNOTATION_PRUNE}: {value!r}",
+            where,
+            hint=f"the value is `{PRUNE_ALLOW}` (prune a protected kind: "
+            f"{', '.join(sorted(PRUNE_PROTECTED_KINDS))}) or `{PRUNE_DISABLED}` (never prune it)",
+        )
 
 
 def _refuse_plaintext_secret(

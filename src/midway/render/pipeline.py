@@ -38,6 +38,7 @@ from midway.render import pool
 from midway.render.cache import Cache
 from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
 from midway.render.normalize import NormalizedObject, namespace_for
+from midway.render.ownership import Claim, ownership_errors
 from midway.render.params import (
     MergedParams,
     merge_params,
@@ -430,6 +431,7 @@ def _assemble(
     objects: list[RenderedObject] = []
     seen_keys: dict[tuple[str, ...], _Unit] = {}
     seen_paths: dict[str, _Unit] = {}
+    claims: list[Claim] = []  # cluster-scoped objects: one owner per physical cluster
     for item in units:
         outcome = outcomes.get(item.input_key)
         if outcome is None:
@@ -455,6 +457,12 @@ def _assemble(
             seen_keys[ident] = item
             seen_paths[path] = item
             objects.append(RenderedObject(key, unit, ref, path, yaml_text.encode(), json_text))
+            if not namespace:
+                directory = path.rsplit("/", 1)[0]
+                claims.append(
+                    Claim(key, unit, ref, item.cluster.server, directory, item.app.source)
+                )
+    errors.extend(ownership_errors(claims))
     objects.sort(key=lambda o: o.path)
     return objects
 

@@ -10,7 +10,16 @@ An object is deleted only when all of these hold:
    else's object that happens to have the same name is left alone;
 3. the new desired set of the destination is not empty, unless the environment sets
    `allowEmptyPrune` (an empty render is far more often an accident than an intention);
-4. pruning is on: the environment's `policy.prune` (daemon) or `--prune` (command line).
+4. pruning is on: the environment's `policy.prune` (daemon) or `--prune` (command line);
+5. the object (as the previous state commit has it) does not opt out: annotation
+   `midway.dev/prune: disabled`, or ArgoCD's `argocd.argoproj.io/sync-options` with
+   `Prune=false` (ArgoCD syncs the same state and would keep it too); and a protected kind
+   (CustomResourceDefinition: deleting it deletes every custom resource of it; Namespace:
+   everything in it) opted *in* with `midway.dev/prune: allow`.
+
+Cluster-scoped objects follow the same rules; their ownership labels also include
+`midway.dev/cluster`, so a destination never prunes the one of another destination of the
+same environment on a shared cluster.
 
 Deletion is foreground (dependents first) and conditional on the live object's uid, then
 awaited up to a timeout. A dry run shows the same plan without deleting.
@@ -27,11 +36,17 @@ from midway.cluster import Connection, delete, wait_until_gone
 from midway.drift.model import DesiredObject
 from midway.errors import ClusterError
 from midway.model import (
+    ANNOTATION_ARGOCD_SYNC_OPTIONS,
+    ANNOTATION_PRUNE,
     LABEL_APP,
+    LABEL_CLUSTER,
     LABEL_ENV,
     LABEL_MANAGED_BY,
     LABEL_TEAM,
     MANAGED_BY_VALUE,
+    PRUNE_ALLOW,
+    PRUNE_DISABLED,
+    PRUNE_PROTECTED_KINDS,
     Destination,
     ObjectKey,
 )
@@ -39,7 +54,7 @@ from midway.sync.changeset import ChangeSetEntry
 from midway.sync.policy import PrunePolicy
 
 DEFAULT_PRUNE_TIMEOUT_S = 60.0
-OWNERSHIP_LABELS = (LABEL_MANAGED_BY, LABEL_APP, LABEL_TEAM, LABEL_ENV)
+OWNERSHIP_LABELS = (LABEL_MANAGED_BY, LABEL_APP, LABEL_TEAM, LABEL_ENV, LABEL_CLUSTER)
 
 LiveLookup = Callable[[DesiredObject], Mapping[str, Any] | None]
 
@@ -84,6 +99,36 @@ def ownership_mismatch(
     return None
 
 
+def _annotations(body: Mapping[str, Any] | None) -> Mapping[str, str]:
+    return ((body or {}).get("metadata") or {}).get("annotations") or {}
+
+
+def protection(previous: DesiredObject) -> str | None:
+    """Why the object may not be pruned whatever the policy says, or None.
+
+    Read from the previous state commit's object: the opt-in (or opt-out) was reviewed and
+    published with it, before it left the config."""
+    annotations = _annotations(previous.body)
+    marked = annotations.get(ANNOTATION_PRUNE)
+    if marked == PRUNE_DISABLED:
+        return f"prune disabled by annotation {ANNOTATION_PRUNE}: {PRUNE_DISABLED}"
+    options = str(annotations.get(ANNOTATION_ARGOCD_SYNC_OPTIONS) or "")
+    if "Prune=false" in [o.strip() for o in options.split(",")]:
+        return f"prune disabled by annotation {ANNOTATION_ARGOCD_SYNC_OPTIONS}: {options}"
+    if previous.key.kind in PRUNE_PROTECTED_KINDS and marked != PRUNE_ALLOW:
+        what = (
+            "every custom resource of it"
+            if previous.key.kind == "CustomResourceDefinition"
+            else "everything in it"
+        )
+        return (
+            f"{previous.key.kind} is protected from prune (deleting it deletes {what}): "
+            f"publish it with annotation {ANNOTATION_PRUNE}: {PRUNE_ALLOW} first, or delete it "
+            f"by hand (kubectl delete {previous.key.kind.lower()} {previous.key.name})"
+        )
+    return None
+
+
 def plan_prune(
     destination: Destination,
     previous: Sequence[DesiredObject],
@@ -122,8 +167,11 @@ def plan_prune(
             continue  # gone already
         uid = str((live.get("metadata") or {}).get("uid") or "") or None
         mismatch = ownership_mismatch(obj, live, destination)
+        protected = protection(obj)
         if mismatch is not None:
             steps.append(PruneStep(obj, False, mismatch, uid))
+        elif protected is not None:
+            steps.append(PruneStep(obj, False, protected, uid))
         elif blocked is not None:
             steps.append(PruneStep(obj, False, blocked, uid))
         else:
