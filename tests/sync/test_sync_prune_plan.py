@@ -95,3 +95,78 @@ def test_prune_off_and_the_command_line_override() -> None:
     assert steps[0].delete
     steps = plan_prune(DEV, [alpha, beta], [alpha], live, ON, requested=False)
     assert not steps[0].delete and "--prune" in steps[0].reason
+
+
+def _cluster_obj(
+    kind: str, name: str, annotations: dict[str, str] | None = None, cluster: str = "dev-1"
+) -> DesiredObject:
+    api = {"CustomResourceDefinition": "apiextensions.k8s.io/v1", "Namespace": "v1"}
+    labels = {
+        "app.kubernetes.io/managed-by": "midway",
+        "midway.dev/app": "beta",
+        "midway.dev/team": "qa",
+        "midway.dev/env": "dev",
+        "midway.dev/cluster": cluster,
+    }
+    meta: dict[str, Any] = {"name": name, "labels": labels, "annotations": annotations or {}}
+    body = {"apiVersion": api.get(kind, "rbac.authorization.k8s.io/v1"), "kind": kind}
+    return DesiredObject(
+        body={**body, "metadata": meta},
+        path=f"dev/dev-1/_cluster/beta/{kind.lower()}-{name}.yaml",
+        app="qa/beta",
+    )
+
+
+def _plan_removed(*removed: DesiredObject, live: dict[str, dict[str, Any]] | None = None) -> Any:
+    keep = _obj("alpha-kv", "alpha")
+    found = live if live is not None else {o.key.name: _as_live(o) for o in removed}
+    return plan_prune(DEV, [keep, *removed], [keep], _live_of(found), ON)
+
+
+def test_cluster_scoped_objects_are_pruned_like_namespaced_ones() -> None:
+    role = _cluster_obj("ClusterRole", "beta-reader")
+    [step] = _plan_removed(role)
+    assert (step.key.namespace, step.delete, step.reason) == (
+        "",
+        True,
+        "no longer in the state repo",
+    )
+
+
+def test_crds_and_namespaces_need_the_prune_opt_in() -> None:
+    crd = _cluster_obj("CustomResourceDefinition", "widgets.example.com")
+    namespace = _cluster_obj("Namespace", "beta-extra")
+    steps = _plan_removed(crd, namespace)
+    assert [s.delete for s in steps] == [False, False]
+    reasons = {s.key.kind: s.reason for s in steps}
+    assert "deletes every custom resource of it" in reasons["CustomResourceDefinition"]
+    assert "midway.dev/prune: allow" in reasons["CustomResourceDefinition"]
+    assert (
+        "kubectl delete customresourcedefinition widgets.example.com"
+        in (reasons["CustomResourceDefinition"])
+    )
+    assert "deletes everything in it" in reasons["Namespace"]
+
+    allowed = _cluster_obj(
+        "CustomResourceDefinition", "widgets.example.com", {"midway.dev/prune": "allow"}
+    )
+    [step] = _plan_removed(allowed)
+    assert step.delete
+
+
+def test_prune_opt_outs_are_honoured_for_any_kind() -> None:
+    disabled = _cluster_obj("ClusterRole", "a", {"midway.dev/prune": "disabled"})
+    argocd = _cluster_obj("ClusterRole", "b", {"argocd.argoproj.io/sync-options": "Prune=false"})
+    steps = _plan_removed(disabled, argocd)
+    assert [s.delete for s in steps] == [False, False]
+    assert "midway.dev/prune: disabled" in steps[0].reason
+    assert "argocd.argoproj.io/sync-options: Prune=false" in steps[1].reason
+
+
+def test_a_cluster_scoped_object_of_another_destination_is_not_pruned() -> None:
+    # same env, same physical cluster, another destination took the object over
+    role = _cluster_obj("ClusterRole", "beta-reader")
+    theirs = _as_live(role, {"midway.dev/cluster": "dev-2"})
+    [step] = _plan_removed(role, live={"beta-reader": theirs})
+    assert not step.delete
+    assert "midway.dev/cluster=dev-2 (expected dev-1)" in step.reason

@@ -112,9 +112,6 @@ def protection(previous: DesiredObject) -> str | None:
     marked = annotations.get(ANNOTATION_PRUNE)
     if marked == PRUNE_DISABLED:
         return f"prune disabled by annotation {ANNOTATION_PRUNE}: {PRUNE_DISABLED}"
-    options = str(annotations.get(ANNOTATION_ARGOCD_SYNC_OPTIONS) or "")
-    if "Prune=false" in [o.strip() for o in options.split(",")]:
-        return f"prune disabled by annotation {ANNOTATION_ARGOCD_SYNC_OPTIONS}: {options}"
     if previous.key.kind in PRUNE_PROTECTED_KINDS and marked != PRUNE_ALLOW:
         what = (
             "every custom resource of it"
@@ -126,6 +123,9 @@ def protection(previous: DesiredObject) -> str | None:
             f"publish it with annotation {ANNOTATION_PRUNE}: {PRUNE_ALLOW} first, or delete it "
             f"by hand (kubectl delete {previous.key.kind.lower()} {previous.key.name})"
         )
+    options = str(annotations.get(ANNOTATION_ARGOCD_SYNC_OPTIONS) or "")
+    if "Prune=false" in [o.strip() for o in options.split(",")]:
+        return f"prune disabled by annotation {ANNOTATION_ARGOCD_SYNC_OPTIONS}: {options}"
     return None
 
 
