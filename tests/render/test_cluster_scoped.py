@@ -323,3 +323,44 @@ def test_server_identity_keeps_different_clusters_apart() -> None:
     assert server_identity("https://a.example/k8s/one") != server_identity(
         "https://a.example/k8s/two"
     )
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "blueprints.md"
+
+
+def _docs_example() -> str:
+    text = DOCS.read_text()
+    start = text.index("// blueprints/search-indexer/main.jsonnet")
+    return text[start : text.index("```", start)]
+
+
+def test_the_docs_example_renders_as_documented(example_repo: Path) -> None:
+    # docs/blueprints.md, "Cluster-scoped objects and their ownership", with dev and staging
+    # on one physical cluster: the names carry the environment, the CRD is dev's alone
+    share_dev_server(example_repo)
+    write(
+        example_repo,
+        "blueprints/search-indexer/blueprint.yaml",
+        "apiVersion: midway.dev/v1\nkind: Blueprint\nmetadata: {name: search-indexer}\n"
+        "spec:\n  version: 1.0.0\n  description: docs example\n"
+        "  parameters: {type: object, properties: {logLevel: {type: string, description: x}}}\n",
+    )
+    write(example_repo, "blueprints/search-indexer/main.jsonnet", _docs_example())
+    write(
+        example_repo,
+        "apps/search/indexer.yaml",
+        platform_app("indexer", "search", ["dev", "staging"]).replace(
+            "platform@^1", "search-indexer@^1"
+        ),
+    )
+    result = render(example_repo, app="search/indexer")
+    assert sorted(p for p in result.files if p.startswith("dev/")) == sorted(
+        [
+            "dev/dev-1/search-indexer/indexer/serviceaccount-indexer.yaml",
+            "dev/dev-1/_cluster/indexer/clusterrole-indexer-dev-reader.yaml",
+            "dev/dev-1/_cluster/indexer/clusterrolebinding-indexer-dev-reader.yaml",
+            "dev/dev-1/_cluster/indexer/customresourcedefinition-indexjobs.search.example.com.yaml",
+        ]
+    )
+    staging = {o.key.kind for o in result.objects if o.unit.env == "staging"}
+    assert staging == {"ServiceAccount", "ClusterRole", "ClusterRoleBinding"}
