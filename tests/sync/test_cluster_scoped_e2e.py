@@ -204,6 +204,22 @@ def test_diff_shows_a_cluster_scoped_change(run_cli: RunCli, repo: SyncConfigRep
         f"dev/dev-1/_cluster/{APP}/clusterrole-{repo.namespace(APP)}-reader.yaml"
     )
     assert "+  - watch" in changed["diff"]
+    [risk] = report["risks"]
+    assert (risk["kind"], risk["severity"]) == ("cluster-scoped-changed", "high")  # dev is last
+    assert "is cluster-scoped: changed in dev/dev-1 for the whole cluster" in risk["message"]
+
+
+def test_diff_warns_when_a_crd_becomes_prunable(run_cli: RunCli, repo: SyncConfigRepo) -> None:
+    base = repo.commit("base")
+    repo.set_app(APP, blueprint="platform@^1", params={"allowPrune": ["CustomResourceDefinition"]})
+    repo.commit("allow pruning the CRD")
+    code, out, err = run_cli(
+        "--config", str(repo.root), "diff", "-o", "json", "--exact-base", base, "HEAD"
+    )
+    assert code == 1, err
+    [risk] = json.loads(out)["risks"]
+    assert (risk["kind"], risk["severity"]) == ("prune-allowed", "high")
+    assert "removing it later deletes every custom resource of it" in risk["message"]
 
 
 def kubectl_free_listing(state: Path) -> list[str]:

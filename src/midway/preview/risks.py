@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from midway.config.semver import parse_version
-from midway.model import Destination, Environment
+from midway.model import (
+    ANNOTATION_PRUNE,
+    PRUNE_ALLOW,
+    PRUNE_PROTECTED_KINDS,
+    Destination,
+    Environment,
+)
 from midway.preview.changeset import Change, ChangeSet
 
 Severity = Literal["high", "warning", "info"]
@@ -274,6 +280,45 @@ def secret_changes(changeset: ChangeSet) -> list[Note]:
     ]
 
 
+def _prune_allowed(obj: Any) -> bool:
+    meta = obj.body.get("metadata") if obj is not None else None
+    annotations = (meta or {}).get("annotations") or {}
+    return bool(annotations.get(ANNOTATION_PRUNE) == PRUNE_ALLOW)
+
+
+def cluster_scoped_changes(changeset: ChangeSet) -> list[Note]:
+    """A cluster-scoped object reaches beyond the app's namespace; a CRD or Namespace that
+    becomes prunable (`midway.dev/prune: allow`) takes everything in or of it when removed."""
+    notes = []
+    for change in changeset.changes:
+        if change.key.namespace or change.action == "unchanged":
+            continue
+        if (
+            change.key.kind in PRUNE_PROTECTED_KINDS
+            and _prune_allowed(change.head)
+            and not _prune_allowed(change.base)
+        ):
+            what = (
+                "every custom resource of it"
+                if change.key.kind == "CustomResourceDefinition"
+                else "everything in it"
+            )
+            message = (
+                f"`{change.key}` may now be pruned in {WHERE} ({ANNOTATION_PRUNE}: "
+                f"{PRUNE_ALLOW}): removing it later deletes {what}"
+            )
+            notes.append(_note("prune-allowed", "high", message, change))
+            continue
+        message = (
+            f"`{change.key}` is cluster-scoped: {change.action} in {WHERE} for the whole "
+            "cluster, not only the app's namespace"
+        )
+        notes.append(
+            _note("cluster-scoped-changed", _severity(changeset, change.env), message, change)
+        )
+    return notes
+
+
 def _resolution_changes(changeset: ChangeSet) -> Iterable[tuple[str, str, str, bool]]:
     """(app, old ref, new ref, major changed) for apps whose blueprint resolves differently."""
     for app in sorted(changeset.base_resolved.keys() & changeset.head_resolved.keys()):
@@ -322,6 +367,7 @@ CHECKS: tuple[Callable[[ChangeSet], list[Note]], ...] = (
     volume_changes,
     namespace_moves,
     secret_changes,
+    cluster_scoped_changes,
     blueprint_major_bumps,
     blueprint_resolution_changes,
 )
