@@ -364,3 +364,23 @@ def test_the_docs_example_renders_as_documented(example_repo: Path) -> None:
     )
     staging = {o.key.kind for o in result.objects if o.unit.env == "staging"}
     assert staging == {"ServiceAccount", "ClusterRole", "ClusterRoleBinding"}
+
+
+def test_blueprint_examples_may_share_their_cluster_scoped_objects(
+    platform_repo: Path, run_cli: RunCli
+) -> None:
+    # a CRD-shipping blueprint with two examples: both render the one CRD, and examples
+    # never reach a cluster, so that is not a second owner
+    main = platform_repo / "blueprints/platform/main.jsonnet"
+    main.write_text(main.read_text().replace("local base = env.namespace;", "local base = 'x';"))
+    spec = platform_repo / "blueprints/platform/blueprint.yaml"
+    spec.write_text(
+        spec.read_text()
+        + "  examples:\n"
+        + "    - {name: minimal, params: {kinds: [CustomResourceDefinition]}}\n"
+        + "    - {name: full, params: {}}\n"
+    )
+    (platform_repo / "apps/ops/plat.yaml").unlink()
+    code, out, err = run_cli("--config", str(platform_repo), "check", str(spec))
+    assert code == 0, err
+    assert "and 2 blueprint examples" in out

@@ -89,7 +89,9 @@ def check(
     every = [bp for versions in config.blueprints.values() for bp in versions]
     examples = example_config(config, blueprints_touched(config, paths) if files else every)
     if examples.apps:
-        render_config(examples, source, RenderOptions(workers=workers, cache=cache))
+        render_config(
+            examples, source, RenderOptions(workers=workers, cache=cache, ownership=False)
+        )
     if not ctx.quiet:
         checked = len(paths) if files else len(source.paths())
         tail = f" and {len(examples.apps)} blueprint examples" if examples.apps else ""

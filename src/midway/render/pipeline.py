@@ -49,7 +49,7 @@ from midway.render.params import (
 CACHE_NAMESPACE = "unit"  # content key -> output
 INPUT_NAMESPACE = "input"  # input key -> content key
 # Bump when normalisation or serialisation changes output for the same evaluation.
-OUTPUT_FORMAT = "manifest-format-4"
+OUTPUT_FORMAT = "manifest-format-5"  # 5: more cluster-scoped kinds
 Progress = Callable[[int, int], None]
 
 
@@ -62,6 +62,9 @@ class RenderOptions:
     cache: Cache | None = None
     progress: Progress | None = None
     kubernetes_version: str | None = None  # overrides each cluster's version for validation
+    # One owner per cluster-scoped object (render/ownership.py). Off for blueprint examples:
+    # they never reach a cluster, and two examples of a CRD-shipping blueprint share its CRD.
+    ownership: bool = True
 
 
 @dataclass
@@ -148,7 +151,7 @@ def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) ->
             evaluations = _evaluate_pending(
                 pending, source, cache, options, errors, outcomes, worker_pool
             )
-    result = _assemble(units, outcomes, errors)
+    result = _assemble(units, outcomes, errors, ownership=options.ownership)
     MidwayErrors.raise_if_any(errors)
     used = [outcomes[u.input_key] for u in units if u.input_key in outcomes]
     return RenderResult(
@@ -427,6 +430,8 @@ def _assemble(
     units: list[_Unit],
     outcomes: dict[str, _Outcome],
     errors: list[MidwayError],
+    *,
+    ownership: bool = True,
 ) -> list[RenderedObject]:
     objects: list[RenderedObject] = []
     seen_keys: dict[tuple[str, ...], _Unit] = {}
@@ -440,6 +445,8 @@ def _assemble(
         ref = item.blueprint.ref
         for group, kind, namespace, name, path, yaml_text, json_text in outcome.rows:
             ident = (unit.env, unit.cluster, group, kind, namespace, name)
+            if not ownership and not namespace:
+                ident = (*ident, unit.app)  # examples: only the same app twice is an error
             first = seen_keys.get(ident) or seen_paths.get(path)
             key = ObjectKey(group, kind, namespace, name)
             if first is not None:
@@ -462,7 +469,8 @@ def _assemble(
                 claims.append(
                     Claim(key, unit, ref, item.cluster.server, directory, item.app.source)
                 )
-    errors.extend(ownership_errors(claims))
+    if ownership:
+        errors.extend(ownership_errors(claims))
     objects.sort(key=lambda o: o.path)
     return objects
 
