@@ -444,9 +444,9 @@ def _assemble(
         unit = item.unit
         ref = item.blueprint.ref
         for group, kind, namespace, name, path, yaml_text, json_text in outcome.rows:
-            ident = (unit.env, unit.cluster, group, kind, namespace, name)
-            if not ownership and not namespace:
-                ident = (*ident, unit.app)  # examples: only the same app twice is an error
+            # examples (no ownership): a cluster-scoped object twice only within one app
+            owner = unit.app if not ownership and not namespace else ""
+            ident: tuple[str, ...] = (unit.env, unit.cluster, group, kind, namespace, name, owner)
             first = seen_keys.get(ident) or seen_paths.get(path)
             key = ObjectKey(group, kind, namespace, name)
             if first is not None:
