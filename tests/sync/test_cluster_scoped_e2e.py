@@ -233,3 +233,15 @@ def read_state_file(state: Path, path: str) -> bytes:
 
     reader = StateReader.open(str(state))
     return reader.read(reader.files()[path])
+
+
+def test_diff_refuses_a_second_owner(run_cli: RunCli, repo: SyncConfigRepo) -> None:
+    base = repo.commit("base")
+    main = repo.root / "blueprints/platform/main.jsonnet"
+    main.write_text(main.read_text().replace("local base = env.namespace;", "local base = 'one';"))
+    repo.set_app("other", blueprint="platform@^1", params={"kinds": ["PriorityClass"]})
+    repo.commit("a second app with the same PriorityClass")
+    code, _, err = run_cli("--config", str(repo.root), "diff", "--exact-base", base, "HEAD")
+    assert code == 2
+    assert "PriorityClass.scheduling.k8s.io one-low is produced twice in dev/dev-1" in err
+    assert "qa/other" in err and "qa/plat" in err
