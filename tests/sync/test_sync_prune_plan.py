@@ -170,3 +170,15 @@ def test_a_cluster_scoped_object_of_another_destination_is_not_pruned() -> None:
     [step] = _plan_removed(role, live={"beta-reader": theirs})
     assert not step.delete
     assert "midway.dev/cluster=dev-2 (expected dev-1)" in step.reason
+
+
+def test_cluster_scoped_orphan_candidates_belong_to_one_destination() -> None:
+    from midway.drift.scan import is_orphan_candidate
+
+    ours = _as_live(_cluster_obj("ClusterRole", "r"))
+    theirs = _as_live(_cluster_obj("ClusterRole", "r", cluster="dev-2"))
+    unmarked = _as_live(_cluster_obj("ClusterRole", "r"), {"midway.dev/cluster": None})
+    assert is_orphan_candidate(ours, "dev", "*", cluster="dev-1")
+    assert not is_orphan_candidate(theirs, "dev", "*", cluster="dev-1")  # same env, other dest
+    assert not is_orphan_candidate(unmarked, "dev", "*", cluster="dev-1")  # not provably ours
+    assert not is_orphan_candidate(ours, "staging", "*", cluster="dev-1")  # another env's
