@@ -245,3 +245,30 @@ def test_diff_refuses_a_second_owner(run_cli: RunCli, repo: SyncConfigRepo) -> N
     assert code == 2
     assert "PriorityClass.scheduling.k8s.io one-low is produced twice in dev/dev-1" in err
     assert "qa/other" in err and "qa/plat" in err
+
+
+@pytest.mark.cluster
+def test_a_crd_and_its_custom_resource_in_one_app(
+    run_cli: RunCli, repo: SyncConfigRepo, test_cluster: TestCluster, names: dict[str, str]
+) -> None:
+    # an operator blueprint: the CRD and a custom resource of it in one render
+    main = repo.root / "blueprints/platform/main.jsonnet"
+    main.write_text(
+        main.read_text().replace(
+            "  [all[k] + allow(k) for k in params.kinds]",
+            "  [all[k] + allow(k) for k in params.kinds]\n"
+            "  + [{apiVersion: group + '/v1', kind: 'Widget', metadata: {name: 'w'},"
+            " spec: {size: 1}}]",
+        )
+    )
+    repo.set_app(APP, blueprint="platform@^1", params={"kinds": ["CustomResourceDefinition"]})
+    repo.commit("a CRD and a Widget")
+    repo.publish()
+    code, out, err = _cli(run_cli, repo, test_cluster, "sync")
+    assert code == 0, out + err  # one sync: the CRD first, then its custom resource
+    assert "CustomResourceDefinition.apiextensions.k8s.io" in out and "3 created" in out
+    widget = f"widgets.{repo.namespace(APP)}.example.com"
+    got = kubectl(test_cluster, "-n", repo.namespace(APP), "get", widget, "w", check=False)
+    assert got.returncode == 0, got.stderr
+    code, out, _ = _cli(run_cli, repo, test_cluster, "sync")
+    assert (code, out.strip().splitlines()[-1].strip()) == (0, "3 unchanged")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from midway.cluster import Connection, get
+from midway.cluster.applying import wait_for_crds
 from midway.drift.model import CompareMode, DesiredObject, DriftReport, ObjectDrift
 from midway.drift.scan import scan
 from midway.errors import ClusterError
@@ -82,6 +83,63 @@ def sync_destination(
     `current_all` is the destination's whole desired set when `desired` is a subset (one
     app): prune candidates and the empty-render guard are judged against all of it.
     """
+    report, entries = _scan_and_correct(
+        conn, destination, desired, policy, options, fights, state_commit
+    )
+    waiting = [] if options.dry_run else _custom_resources_of_new_crds(desired, report, entries)
+    if waiting:
+        # An operator's CRD and its custom resources in one render: the custom resources could
+        # not be resolved before the CRD existed. Once it is Established, sync them too.
+        crds = sorted({e.key.name for e in entries if _is_new_crd(e)})
+        try:
+            wait_for_crds(conn, crds)
+        except ClusterError as exc:
+            log.warning("custom resources wait for their CRDs: %s", exc.message)
+        else:
+            keys = {d.key for d in waiting}
+            again, retried = _scan_and_correct(
+                conn, destination, waiting, policy, options, fights, state_commit
+            )
+            entries = [e for e in entries if e.key not in keys] + retried
+            report = replace(
+                report,
+                objects=tuple(sorted((*report.objects, *again.objects), key=lambda o: o.key)),
+                errors=tuple(e for e in report.errors if e.key not in keys) + again.errors,
+                requests=report.requests + again.requests,
+            )
+    result = SyncResult(destination, report, state_commit=state_commit)
+    result.changes.extend(entries)
+    if previous is not None:
+        steps = plan_prune(
+            destination,
+            previous,
+            current_all if current_all is not None else desired,
+            live_lookup(conn),
+            policy.prune,
+            requested=options.prune,
+        )
+        result.changes.extend(
+            execute_prune(
+                conn,
+                destination,
+                steps,
+                dry_run=options.dry_run,
+                timeout_s=options.prune_timeout_s,
+            )
+        )
+    return result
+
+
+def _scan_and_correct(
+    conn: Connection,
+    destination: Destination,
+    desired: Sequence[DesiredObject],
+    policy: DestinationPolicy,
+    options: SyncOptions,
+    fights: FightTracker | None,
+    state_commit: str | None,
+) -> tuple[DriftReport, list[ChangeSetEntry]]:
+    """One scan of `desired` and the corrections the policy allows (no prune)."""
     report = scan(
         conn,
         desired,
@@ -92,7 +150,7 @@ def sync_destination(
         state_commit=state_commit,
         workers=options.workers,
     )
-    result = SyncResult(destination, report, state_commit=state_commit)
+    entries: list[ChangeSetEntry] = []
     by_key = {obj.key: obj for obj in desired}
 
     def correct(drift: ObjectDrift) -> ChangeSetEntry:
@@ -114,9 +172,9 @@ def sync_destination(
 
     verdicts = [d for d in report.objects if d.key in by_key]
     with ThreadPoolExecutor(max_workers=max(options.workers, 1)) as pool:
-        result.changes.extend(pool.map(correct, verdicts))
+        entries.extend(pool.map(correct, verdicts))
     for error in report.errors:
-        result.changes.add(
+        entries.append(
             ChangeSetEntry(
                 destination=destination,
                 key=error.key,
@@ -127,22 +185,26 @@ def sync_destination(
                 error=True,
             )
         )
-    if previous is not None:
-        steps = plan_prune(
-            destination,
-            previous,
-            current_all if current_all is not None else desired,
-            live_lookup(conn),
-            policy.prune,
-            requested=options.prune,
-        )
-        result.changes.extend(
-            execute_prune(
-                conn,
-                destination,
-                steps,
-                dry_run=options.dry_run,
-                timeout_s=options.prune_timeout_s,
-            )
-        )
-    return result
+    return report, entries
+
+
+def _is_new_crd(entry: ChangeSetEntry) -> bool:
+    return entry.key.kind == "CustomResourceDefinition" and entry.action == "created"
+
+
+def _custom_resources_of_new_crds(
+    desired: Sequence[DesiredObject], report: DriftReport, entries: Sequence[ChangeSetEntry]
+) -> list[DesiredObject]:
+    """Desired objects that failed (kind not served) whose API group a CRD created in this
+    pass defines."""
+    new_crds = {e.key.name for e in entries if _is_new_crd(e)}
+    if not new_crds:
+        return []
+    groups = set()
+    for obj in desired:
+        if obj.key.kind == "CustomResourceDefinition" and obj.key.name in new_crds:
+            spec = obj.body.get("spec")
+            if isinstance(spec, dict) and spec.get("group"):
+                groups.add(str(spec["group"]))
+    failed = {e.key for e in report.errors}
+    return [d for d in desired if d.key in failed and d.key.group in groups]
