@@ -31,9 +31,24 @@ from midway.cli.context import CliContext
 @click.option("--once", is_flag=True, help="Publish, sync every destination once, exit.")
 @click.option("--env", "envs", multiple=True, help="Only these environments (repeatable).")
 @click.option("--cluster", "clusters", multiple=True, help="Only these clusters (repeatable).")
-@click.option("--context", help="kubeconfig context for every destination (overrides the env).")
+@click.option(
+    "--context",
+    help="kubeconfig context for every destination (overrides `context:`); a destination "
+    "whose `server:` it does not reach is refused.",
+)
 @click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file.")
-@click.option("--in-cluster", is_flag=True, help="Use the pod's service account.")
+@click.option(
+    "--in-cluster",
+    is_flag=True,
+    help="Use the pod's service account; reaches only clusters with "
+    "`server: https://kubernetes.default.svc`.",
+)
+@click.option(
+    "--allow-server-mismatch",
+    is_flag=True,
+    help="Work a destination through --context / `context:` / --in-cluster even though its "
+    "server is not the cluster's `server:` (logged as a warning).",
+)
 @click.option("--workers", type=int, default=4, show_default=True, help="Workers per destination.")
 @click.option("--no-publish", is_flag=True, help="Only reconcile; never render or publish.")
 @click.option("--leader-elect", is_flag=True, help="Leader election / sharding with Leases.")
@@ -67,6 +82,7 @@ def daemon(
     context: str | None,
     kubeconfig: str | None,
     in_cluster: bool,
+    allow_server_mismatch: bool,
     workers: int,
     no_publish: bool,
     leader_elect: bool,
@@ -101,6 +117,7 @@ def daemon(
         kubeconfig=kubeconfig,
         context=context,
         in_cluster=in_cluster,
+        allow_server_mismatch=allow_server_mismatch,
         workers=workers,
         publish=not no_publish,
         leader_election=leader_elect,

@@ -13,7 +13,8 @@ import threading
 import time
 from typing import Any
 
-from midway.cluster import Connection, connect
+from midway.cluster import Connection
+from midway.cluster import connect_destination as connect_to_cluster
 from midway.daemon.cluster_watch import ClusterWatch
 from midway.daemon.contest_store import ContestStore, encode
 from midway.daemon.metrics import Metrics
@@ -31,16 +32,19 @@ MONITOR_INTERVAL_S = 1.0
 def connect_destination(
     destination: Destination, config: ConfigRepo, options: DaemonOptions
 ) -> Connection:
-    """--context for all destinations, else the cluster's `context:`, else the current one."""
+    """The cluster the destination's `server:` names (midway.cluster.connect_destination):
+    --context or the cluster's `context:` must reach that server; ClusterIdentityError
+    (the destination is then refused, never written) otherwise."""
     cluster = next(
-        (c for c in config.environments[destination.env].clusters if c.name == destination.cluster),
-        None,
+        c for c in config.environments[destination.env].clusters if c.name == destination.cluster
     )
-    context = options.context or (cluster.context if cluster else None)
-    return connect(
-        options.kubeconfig,
-        context,
+    return connect_to_cluster(
+        destination,
+        cluster,
+        kubeconfig=options.kubeconfig,
+        context=options.context,
         in_cluster=options.in_cluster,
+        allow_server_mismatch=options.allow_server_mismatch,
         probe=False,
     )
 

@@ -30,6 +30,7 @@ class DaemonOptions:
     kubeconfig: str | None = None
     context: str | None = None
     in_cluster: bool = False
+    allow_server_mismatch: bool = False  # use --context even where its server differs
     workers: int = 4  # per destination
     publish: bool = True  # False: only reconcile what others publish
     leader_election: bool = False

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 
+from midway.cluster import ClusterIdentityError
 from midway.daemon.contest_store import ContestStore
 from midway.daemon.destination_runtime import DestinationRuntime, connect_destination
 from midway.daemon.lease import shard_of
@@ -42,6 +43,9 @@ class DestinationSupervisor:
         self.metrics = metrics
         self.fights = fights
         self.runtimes: dict[Destination, DestinationRuntime] = {}
+        # destinations whose `server:` no context reaches safely: never connected, never
+        # written; why, as the error says it (retried on the next state commit)
+        self.refused: dict[Destination, str] = {}
         # where destinations' contests are remembered (set once the daemon has a home cluster)
         self.contests: ContestStore | None = None
 
@@ -61,15 +65,22 @@ class DestinationSupervisor:
                 log.info("no longer working %s", destination)
                 self.runtimes.pop(destination).stop(2.0)
                 self.fights.forget(destination)
+        for destination in list(self.refused):
+            if destination not in wanted:
+                self._forget_refusal(destination)
         for destination in sorted(wanted):
             runtime = self.runtimes.get(destination)
             first = runtime is None
             if runtime is None:
                 try:
                     conn = connect_destination(destination, config, self.options)
+                except ClusterIdentityError as exc:
+                    self._refuse(destination, exc)
+                    continue
                 except ClusterError as exc:
                     log.error("cannot connect to %s: %s", destination, exc.message)
                     continue
+                self._forget_refusal(destination)
                 runtime = DestinationRuntime(
                     destination,
                     conn,
@@ -96,12 +107,47 @@ class DestinationSupervisor:
                 runtime.reconciler.set_desired(target)
             self.metrics.state_commit_info.labels(*runtime.labels, head[:12]).set(1)
 
+    def _refuse(self, destination: Destination, exc: ClusterIdentityError) -> None:
+        text = exc.render().replace("\n", " ")
+        if self.refused.get(destination) != text:
+            log.error(
+                "refusing %s: %s",
+                destination,
+                text,
+                extra=fields(destination=str(destination)),
+            )
+        self.refused[destination] = text
+        self.metrics.server_mismatch.labels(destination.env, destination.cluster).set(1)
+
+    def _forget_refusal(self, destination: Destination) -> None:
+        if self.refused.pop(destination, None) is not None:
+            self.metrics.server_mismatch.labels(destination.env, destination.cluster).set(0)
+
+    def refused_status(self) -> dict[str, dict[str, object]]:
+        """Status-document entries of refused destinations (they have no runtime)."""
+        return {
+            str(d): {
+                "env": d.env,
+                "cluster": d.cluster,
+                "reachable": False,
+                "synced": False,
+                "refused": why,
+                "apps": {},
+            }
+            for d, why in sorted(self.refused.items())
+        }
+
     def not_ready(self, config: ConfigRepo | None, held: frozenset[int]) -> list[str]:
         """Why the wanted destinations are not ready (none: they are)."""
         reasons: list[str] = []
         wanted = self.wanted(config, held) if config else set()
         for destination in sorted(wanted):
             runtime = self.runtimes.get(destination)
+            if destination in self.refused:
+                reasons.append(
+                    f"{destination}: refused, nothing is written there: {self.refused[destination]}"
+                )
+                continue
             if runtime is None:
                 reasons.append(f"{destination}: not connected")
                 continue
