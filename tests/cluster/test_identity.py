@@ -1,5 +1,5 @@
 """The server URL is a cluster's identity: which kubeconfig context reaches the server an
-environment names (pure decisions; the two-apiserver tests are tests/cli/test_cluster_identity.py)."""
+environment names (pure decisions; with two real API servers: cli/test_cluster_identity.py)."""
 
 from __future__ import annotations
 
@@ -104,16 +104,16 @@ def test_the_override_never_picks_a_context_by_itself() -> None:
 
 def test_no_matching_context_lists_the_contexts_and_their_servers() -> None:
     with pytest.raises(ClusterIdentityError) as caught:
-        choose_context(wanted("https://elsewhere.example"), CONTEXTS, "midway-test", kubeconfig="kc")
+        choose_context(wanted("https://elsewhere.example"), CONTEXTS, None, kubeconfig="kc")
     error = caught.value
     assert "https://elsewhere.example" in error.message
     assert error.detail is not None
-    assert "midway-test    https://127.0.0.1:16443  (current)" in error.detail
+    assert "midway-test    https://127.0.0.1:16443\n" in error.detail
     assert "broken" in error.detail and "(cluster missing)" in error.detail
 
 
 def test_an_unknown_explicit_context_is_an_error() -> None:
-    with pytest.raises(ClusterIdentityError, match="context `nope` .* is not in the kubeconfig"):
+    with pytest.raises(ClusterIdentityError, match=r"context `nope` .* is not in the kubeconfig"):
         choose_context(wanted(context="nope"), CONTEXTS, None, kubeconfig="kc")
 
 
