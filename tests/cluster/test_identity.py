@@ -131,3 +131,12 @@ def test_in_cluster_mode_refuses_a_destination_naming_another_server() -> None:
     text = caught.value.render()
     assert PROD in text and IN_CLUSTER_SERVER in text and "environments/prod.yaml:9" in text
     assert choose_in_cluster(wanted(), allow_mismatch=True).mismatch is not None
+
+
+def test_in_cluster_mode_accepts_the_server_declared_as_its_own() -> None:
+    choice = choose_in_cluster(wanted(), own_server="https://prod-eu.k8s.acme.example:6443/")
+    assert (choice.context, choice.how, choice.mismatch) == (None, "in-cluster", None)
+    with pytest.raises(ClusterIdentityError) as caught:
+        choose_in_cluster(wanted("https://prod-us.k8s.acme.example:6443"), own_server=PROD)
+    assert f"{IN_CLUSTER_SERVER} = {PROD}" in caught.value.message
+    assert "--in-cluster-server https://prod-us" in str(caught.value.hint)

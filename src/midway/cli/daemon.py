@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from midway.cli.context import CliContext
+from midway.errors import MidwayError
 
 
 @click.command()
@@ -41,7 +42,13 @@ from midway.cli.context import CliContext
     "--in-cluster",
     is_flag=True,
     help="Use the pod's service account; reaches only clusters with "
-    "`server: https://kubernetes.default.svc`.",
+    "`server: https://kubernetes.default.svc` (or --in-cluster-server).",
+)
+@click.option(
+    "--in-cluster-server",
+    metavar="URL",
+    help="With --in-cluster: the `server:` the environments give the cluster this pod runs "
+    "in (besides https://kubernetes.default.svc).",
 )
 @click.option(
     "--allow-server-mismatch",
@@ -82,6 +89,7 @@ def daemon(
     context: str | None,
     kubeconfig: str | None,
     in_cluster: bool,
+    in_cluster_server: str | None,
     allow_server_mismatch: bool,
     workers: int,
     no_publish: bool,
@@ -102,6 +110,12 @@ def daemon(
     from midway.daemon.options import DaemonOptions
     from midway.daemon.run import run_daemon
 
+    if in_cluster_server and not in_cluster:
+        raise MidwayError(
+            "--in-cluster-server needs --in-cluster",
+            hint="it names the cluster the daemon's pod runs in; with a kubeconfig, midway "
+            "picks each destination's context by its `server:`",
+        )
     level = logging.DEBUG if ctx.verbose >= 2 else logging.INFO
     setup_logging(log_format, level)
     options = DaemonOptions(
@@ -117,6 +131,7 @@ def daemon(
         kubeconfig=kubeconfig,
         context=context,
         in_cluster=in_cluster,
+        in_cluster_server=in_cluster_server,
         allow_server_mismatch=allow_server_mismatch,
         workers=workers,
         publish=not no_publish,

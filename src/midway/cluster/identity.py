@@ -11,7 +11,9 @@ ArgoCD keys cluster credentials by server URL; so does midway. The environment f
 - no context reaches the server: an error listing the contexts and their servers.
 
 `https://kubernetes.default.svc` names "the cluster midway runs in", as ArgoCD's in-cluster
-destination does: only in-cluster mode (the daemon in a pod) reaches it.
+destination does: only in-cluster mode (the daemon in a pod) reaches it, and in-cluster mode
+reaches only that — or the one URL the operator declares to be this cluster
+(`midway daemon --in-cluster --in-cluster-server URL`).
 """
 
 from __future__ import annotations
@@ -163,13 +165,18 @@ def choose_context(
     )
 
 
-def choose_in_cluster(wanted: Wanted, *, allow_mismatch: bool = False) -> ContextChoice:
-    """In-cluster mode reaches only the cluster the pod runs in: `server:` must say so."""
+def choose_in_cluster(
+    wanted: Wanted, *, own_server: str | None = None, allow_mismatch: bool = False
+) -> ContextChoice:
+    """In-cluster mode reaches only the cluster the pod runs in: `server:` must say so —
+    `https://kubernetes.default.svc`, or `own_server`, the URL the operator declared
+    (`--in-cluster-server`) the environments use for this cluster."""
     if is_in_cluster_server(wanted.server):
         return ContextChoice(None, IN_CLUSTER_SERVER, "in-cluster")
-    message = (
-        f"midway runs in-cluster ({IN_CLUSTER_SERVER}), but {wanted.destination} is {wanted.server}"
-    )
+    if own_server is not None and same_server(wanted.server, own_server):
+        return ContextChoice(None, own_server, "in-cluster")
+    runs_in = IN_CLUSTER_SERVER + (f" = {own_server}" if own_server else "")
+    message = f"midway runs in-cluster ({runs_in}), but {wanted.destination} is {wanted.server}"
     if allow_mismatch:
         return ContextChoice(
             None,
@@ -181,9 +188,10 @@ def choose_in_cluster(wanted: Wanted, *, allow_mismatch: bool = False) -> Contex
     raise ClusterIdentityError(
         message,
         wanted.server_source,
-        hint=f"if this is the cluster the daemon runs in, set `server: {IN_CLUSTER_SERVER}`; "
-        "else run the daemon with a kubeconfig that has a context for "
-        f"{wanted.server} (--kubeconfig instead of --in-cluster)",
+        hint="if this is the cluster the daemon runs in, pass --in-cluster-server "
+        f"{wanted.server} (or set `server: {IN_CLUSTER_SERVER}`); else run the daemon "
+        f"with a kubeconfig that has a context for {wanted.server} (--kubeconfig instead "
+        "of --in-cluster)",
     )
 
 

@@ -27,12 +27,15 @@ def resolve_context(
     kubeconfig: str | None = None,
     context: str | None = None,
     in_cluster: bool = False,
+    in_cluster_server: str | None = None,
     allow_server_mismatch: bool = False,
 ) -> ContextChoice:
     """Which context reaches `cluster.server` (reads the kubeconfig; no network).
 
     `context` is --context; without it the cluster's `context:` is the explicit choice,
-    and without either the context whose server matches. ClusterIdentityError otherwise.
+    and without either the context whose server matches. `in_cluster`: the pod's service
+    account, for `https://kubernetes.default.svc` or `in_cluster_server` only.
+    ClusterIdentityError otherwise.
     """
     if context is not None:
         how = "--context"
@@ -49,7 +52,9 @@ def resolve_context(
         context_from=how,
     )
     if in_cluster:
-        choice = choose_in_cluster(wanted, allow_mismatch=allow_server_mismatch)
+        choice = choose_in_cluster(
+            wanted, own_server=in_cluster_server, allow_mismatch=allow_server_mismatch
+        )
     else:
         found = read_contexts(kubeconfig)
         choice = choose_context(
@@ -72,6 +77,7 @@ def connect_destination(
     kubeconfig: str | None = None,
     context: str | None = None,
     in_cluster: bool = False,
+    in_cluster_server: str | None = None,
     allow_server_mismatch: bool = False,
     probe: bool = True,
     timeout: Timeout = (DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S),
@@ -83,6 +89,7 @@ def connect_destination(
         kubeconfig=kubeconfig,
         context=context,
         in_cluster=in_cluster,
+        in_cluster_server=in_cluster_server,
         allow_server_mismatch=allow_server_mismatch,
     )
     return connect(

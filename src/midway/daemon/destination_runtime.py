@@ -44,6 +44,7 @@ def connect_destination(
         kubeconfig=options.kubeconfig,
         context=options.context,
         in_cluster=options.in_cluster,
+        in_cluster_server=options.in_cluster_server,
         allow_server_mismatch=options.allow_server_mismatch,
         probe=False,
     )
