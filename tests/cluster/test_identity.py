@@ -140,3 +140,23 @@ def test_in_cluster_mode_accepts_the_server_declared_as_its_own() -> None:
         choose_in_cluster(wanted("https://prod-us.k8s.acme.example:6443"), own_server=PROD)
     assert f"{IN_CLUSTER_SERVER} = {PROD}" in caught.value.message
     assert "--in-cluster-server https://prod-us" in str(caught.value.hint)
+
+
+def test_verbs_reach_destinations_only_through_connect_destination() -> None:
+    """The raw `connect` skips the identity check: outside midway.cluster only the daemon's
+    Lease connection (its home cluster, no environment's) may use it."""
+    import ast
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src" / "midway"
+    users = set()
+    for path in src.rglob("*.py"):
+        if path.parent.name == "cluster":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            from_cluster = (node.module or "").startswith("midway.cluster")
+            if from_cluster and any(alias.name == "connect" for alias in node.names):
+                users.add(str(path.relative_to(src)))
+    assert users == {"daemon/run.py"}
