@@ -3,7 +3,10 @@ environment names (pure decisions; with two real API servers: cli/test_cluster_i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from midway.cluster.identity import (
     IN_CLUSTER_SERVER,
@@ -14,7 +17,9 @@ from midway.cluster.identity import (
     choose_in_cluster,
     normalize_server,
 )
+from midway.cluster.target import resolve_context
 from midway.errors import EXIT_ERROR, SourceLocation
+from midway.model import Cluster, Destination
 
 PROD = "https://prod-eu.k8s.acme.example:6443"
 DEV = "https://127.0.0.1:16443"
@@ -146,7 +151,6 @@ def test_verbs_reach_destinations_only_through_connect_destination() -> None:
     """The raw `connect` skips the identity check: outside midway.cluster only the daemon's
     Lease connection (its home cluster, no environment's) may use it."""
     import ast
-    from pathlib import Path
 
     src = Path(__file__).resolve().parents[2] / "src" / "midway"
     users = set()
@@ -160,3 +164,44 @@ def test_verbs_reach_destinations_only_through_connect_destination() -> None:
             if from_cluster and any(alias.name == "connect" for alias in node.names):
                 users.add(str(path.relative_to(src)))
     assert users == {"daemon/run.py"}
+
+
+def _cluster(server: str, context: str | None = None) -> Cluster:
+    return Cluster("prod-eu", server, "1.31", context=context, server_source=SOURCE)
+
+
+def test_resolving_reads_the_kubeconfig_contexts_and_their_servers(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {"name": "dev", "cluster": {"server": DEV}},
+                    {"name": "prod", "cluster": {"server": PROD + "/"}},
+                ],
+                "users": [{"name": "me", "user": {"token": "t"}}],
+                "contexts": [
+                    {"name": "dev", "context": {"cluster": "dev", "user": "me"}},
+                    {"name": "prod", "context": {"cluster": "prod", "user": "me"}},
+                ],
+                "current-context": "dev",
+            }
+        )
+    )
+    where = Destination("prod", "prod-eu")
+    choice = resolve_context(where, _cluster(PROD), kubeconfig=str(kubeconfig))
+    assert (choice.context, choice.how) == ("prod", "matched")
+    with pytest.raises(ClusterIdentityError) as caught:  # `context:` in the env file
+        resolve_context(where, _cluster(PROD, context="dev"), kubeconfig=str(kubeconfig))
+    assert "context `dev` (`context:` in environments/prod.yaml) reaches" in caught.value.message
+
+
+def test_in_cluster_resolution_needs_no_kubeconfig() -> None:
+    where = Destination("prod", "prod-eu")
+    assert resolve_context(where, _cluster(IN_CLUSTER_SERVER), in_cluster=True).how == "in-cluster"
+    choice = resolve_context(where, _cluster(PROD), in_cluster=True, in_cluster_server=PROD)
+    assert choice.context is None
+    with pytest.raises(ClusterIdentityError):
+        resolve_context(where, _cluster(PROD), in_cluster=True)
