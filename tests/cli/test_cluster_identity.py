@@ -250,3 +250,29 @@ def test_the_daemon_refuses_a_destination_its_context_does_not_reach(two: TwoClu
         assert status["reachable"] is False and _server_line(two) in status["refused"]
         assert "other/other-1" not in daemon.runtimes
     assert two.nothing_of("other")
+
+
+def test_a_commit_moving_the_server_stops_the_running_destination(two: TwoClusters) -> None:
+    """The daemon connected `other` to the second cluster; a config commit that gives it a
+    server no context reaches must not leave it writing the new state there."""
+    with daemon_thread(
+        two.repo, two.first, kubeconfig=str(two.kubeconfig), context=None, envs=("dev", "other")
+    ) as daemon:
+        wait_for(lambda: two.alpha(two.second, "other"), 20, what="alpha-kv in the second")
+        path = two.repo.root / "environments/other.yaml"
+        env = yaml.safe_load(path.read_text())
+        env["spec"]["clusters"][0]["server"] = "https://moved.example:6443"
+        path.write_text(yaml.safe_dump(env, sort_keys=False))
+        app = two.repo.root / f"apps/{TEAM}/alpha.yaml"
+        app.write_text(app.read_text().replace("mode: fast", "mode: moved"))
+        two.repo.commit("other moves to another server")
+        wait_for(
+            lambda: metric(daemon, "midway_destination_refused", env="other", cluster="other-1"),
+            30,
+            what="the moved destination refused",
+        )
+        assert "other/other-1" not in daemon.runtimes
+        wait_for(lambda: two.alpha(two.first, "dev") == {"mode": "moved"}, 20, what="dev moved")
+        _, body = http_get(daemon.http.port, "/readyz")
+        assert "https://moved.example:6443" in body
+        assert two.alpha(two.second, "other") == {"mode": "fast"}  # the new state not written

@@ -12,9 +12,13 @@ import logging
 import threading
 import time
 
-from midway.cluster import ClusterIdentityError
+from midway.cluster import ClusterIdentityError, normalize_server
 from midway.daemon.contest_store import ContestStore
-from midway.daemon.destination_runtime import DestinationRuntime, connect_destination
+from midway.daemon.destination_runtime import (
+    DestinationRuntime,
+    connect_destination,
+    resolve_destination,
+)
 from midway.daemon.lease import shard_of
 from midway.daemon.logging import fields
 from midway.daemon.metrics import Metrics
@@ -46,6 +50,8 @@ class DestinationSupervisor:
         # destinations whose `server:` no context reaches safely: never connected, never
         # written; why, as the error says it (retried on the next state commit)
         self.refused: dict[Destination, str] = {}
+        # the (normalised) `server:` each running destination was checked against
+        self.checked: dict[Destination, str] = {}
         # where destinations' contests are remembered (set once the daemon has a home cluster)
         self.contests: ContestStore | None = None
 
@@ -70,6 +76,12 @@ class DestinationSupervisor:
                 self._forget_refusal(destination)
         for destination in sorted(wanted):
             runtime = self.runtimes.get(destination)
+            if runtime is not None and not self._still_reaches(destination, config, runtime):
+                self.runtimes.pop(destination).stop(2.0)
+                self.fights.forget(destination)
+                runtime = None
+                if destination in self.refused:
+                    continue
             first = runtime is None
             if runtime is None:
                 try:
@@ -81,6 +93,7 @@ class DestinationSupervisor:
                     log.error("cannot connect to %s: %s", destination, exc.message)
                     continue
                 self._forget_refusal(destination)
+                self.checked[destination] = _server_of(destination, config)
                 runtime = DestinationRuntime(
                     destination,
                     conn,
@@ -106,6 +119,32 @@ class DestinationSupervisor:
             else:
                 runtime.reconciler.set_desired(target)
             self.metrics.state_commit_info.labels(*runtime.labels, head[:12]).set(1)
+
+    def _still_reaches(
+        self, destination: Destination, config: ConfigRepo, runtime: DestinationRuntime
+    ) -> bool:
+        """Whether the running connection is still the one the config asks for: a commit
+        that moves `server:` (or a kubeconfig edit) must not leave it writing to the old
+        cluster."""
+        try:
+            choice = resolve_destination(destination, config, self.options)
+        except ClusterIdentityError as exc:
+            log.error("%s: its connection no longer matches the config; stopping", destination)
+            self._refuse(destination, exc)
+            return False
+        except ClusterError:
+            # the kubeconfig cannot be read just now: keep the connection only while the
+            # config still names the server it was checked against
+            return self.checked.get(destination) == _server_of(destination, config)
+        if choice.context != runtime.conn.context:
+            log.warning(
+                "%s now resolves to context %s (was %s): reconnecting",
+                destination,
+                choice.context,
+                runtime.conn.context,
+            )
+            return False
+        return True
 
     def _refuse(self, destination: Destination, exc: ClusterIdentityError) -> None:
         text = exc.render().replace("\n", " ")
@@ -173,3 +212,9 @@ class DestinationSupervisor:
             thread.start()
         for thread in stoppers:
             thread.join(max(deadline - time.monotonic() - 1.0, 0.1))
+
+
+def _server_of(destination: Destination, config: ConfigRepo) -> str:
+    env = config.environments.get(destination.env)
+    servers = [c.server for c in (env.clusters if env else ()) if c.name == destination.cluster]
+    return normalize_server(servers[0]) if servers else ""
