@@ -8,6 +8,7 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_DIFFERENCES = 1
 EXIT_ERROR = 2
+EXIT_INTERNAL = 3  # a bug in midway: never to be read as "differences found" (1)
 
 
 @dataclass(frozen=True, order=True)

@@ -72,6 +72,8 @@ class Cluster:
     server: str
     kubernetes_version: str
     context: str | None = None
+    # where `server:` is written: the cluster's identity, named in wrong-cluster errors
+    server_source: SourceLocation | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

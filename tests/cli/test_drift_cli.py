@@ -70,7 +70,11 @@ def _schema_check(data: dict[str, Any]) -> None:
 
 
 def test_unreachable_apiserver_is_a_clear_error(tmp_path: Path, test_cluster: TestCluster) -> None:
-    env = prepare_example(tmp_path, test_cluster)
+    def nothing_listens(config: Path) -> None:  # the env names the server the kubeconfig has
+        path = config / "environments" / "dev.yaml"
+        path.write_text(path.read_text().replace("https://127.0.0.1:16443", "https://127.0.0.1:1"))
+
+    env = prepare_example(tmp_path, test_cluster, customize=nothing_listens)
     kubeconfig = tmp_path / "kubeconfig"
     text = test_cluster.kubeconfig.read_text()
     kubeconfig.write_text(re.sub(r"https://127\.0\.0\.1:\d+", "https://127.0.0.1:1", text))

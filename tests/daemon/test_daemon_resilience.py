@@ -45,6 +45,7 @@ def test_apiserver_restart_makes_the_daemon_unready_then_converged(
     tmp_path: Path, test_cluster: TestCluster, second_cluster: TestCluster
 ) -> None:
     repo = SyncConfigRepo.create(tmp_path, policy="correct")
+    repo.set_environment(policy="correct", server=second_cluster.server)  # its identity
     repo.set_app("alpha", {"mode": "fast"})
     repo.commit("alpha")
     namespace = repo.namespace("alpha")

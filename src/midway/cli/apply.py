@@ -46,6 +46,7 @@ def apply(
     force_conflicts: bool,
     context: str | None,
     kubeconfig: str | None,
+    allow_server_mismatch: bool,
     fmt: str,
     workers: int,
 ) -> None:
@@ -54,7 +55,7 @@ def apply(
 
     inputs = load_inputs(ctx, env, cluster, app, state_spec)
     bodies = [d.body for d in inputs.desired.objects]
-    with connect_to(inputs.target, kubeconfig, context) as conn:
+    with connect_to(inputs.target, kubeconfig, context, allow_server_mismatch) as conn:
         run = apply_all(conn, bodies, dry_run=dry_run, force=force_conflicts, workers=workers)
         server = conn.describe()
     code = EXIT_ERROR if run.failed else EXIT_OK

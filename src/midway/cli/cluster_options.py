@@ -29,9 +29,16 @@ _STATE: Sequence[Decorator[Any]] = (
 _KUBECONFIG: Sequence[Decorator[Any]] = (
     click.option(
         "--context",
-        help="kubeconfig context (default: the cluster's `context:`, else the current one).",
+        help="kubeconfig context (default: the cluster's `context:`, else the context whose "
+        "server is the cluster's `server:`). Refused when it reaches another server.",
     ),
     click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file."),
+    click.option(
+        "--allow-server-mismatch",
+        is_flag=True,
+        help="Use --context / `context:` even though its server is not the cluster's "
+        "`server:` (logged as a warning). For a renamed or proxied API server only.",
+    ),
 )
 
 
@@ -53,5 +60,6 @@ def state_option(command: Command) -> Command:
 
 
 def kubeconfig_options(command: Command) -> Command:
-    """--context, --kubeconfig: how to reach the destination's cluster."""
+    """--context, --kubeconfig, --allow-server-mismatch: how to reach the destination's
+    cluster (see midway.cluster.target)."""
     return _stacked(_KUBECONFIG, command)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from midway.cli.context import CliContext
+from midway.errors import MidwayError
 
 
 @click.command()
@@ -31,9 +32,30 @@ from midway.cli.context import CliContext
 @click.option("--once", is_flag=True, help="Publish, sync every destination once, exit.")
 @click.option("--env", "envs", multiple=True, help="Only these environments (repeatable).")
 @click.option("--cluster", "clusters", multiple=True, help="Only these clusters (repeatable).")
-@click.option("--context", help="kubeconfig context for every destination (overrides the env).")
+@click.option(
+    "--context",
+    help="kubeconfig context for every destination (overrides `context:`); a destination "
+    "whose `server:` it does not reach is refused.",
+)
 @click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file.")
-@click.option("--in-cluster", is_flag=True, help="Use the pod's service account.")
+@click.option(
+    "--in-cluster",
+    is_flag=True,
+    help="Use the pod's service account; reaches only clusters with "
+    "`server: https://kubernetes.default.svc` (or --in-cluster-server).",
+)
+@click.option(
+    "--in-cluster-server",
+    metavar="URL",
+    help="With --in-cluster: the `server:` the environments give the cluster this pod runs "
+    "in (besides https://kubernetes.default.svc).",
+)
+@click.option(
+    "--allow-server-mismatch",
+    is_flag=True,
+    help="Work a destination through --context / `context:` / --in-cluster even though its "
+    "server is not the cluster's `server:` (logged as a warning).",
+)
 @click.option("--workers", type=int, default=4, show_default=True, help="Workers per destination.")
 @click.option("--no-publish", is_flag=True, help="Only reconcile; never render or publish.")
 @click.option("--leader-elect", is_flag=True, help="Leader election / sharding with Leases.")
@@ -67,6 +89,8 @@ def daemon(
     context: str | None,
     kubeconfig: str | None,
     in_cluster: bool,
+    in_cluster_server: str | None,
+    allow_server_mismatch: bool,
     workers: int,
     no_publish: bool,
     leader_elect: bool,
@@ -86,6 +110,12 @@ def daemon(
     from midway.daemon.options import DaemonOptions
     from midway.daemon.run import run_daemon
 
+    if in_cluster_server and not in_cluster:
+        raise MidwayError(
+            "--in-cluster-server needs --in-cluster",
+            hint="it names the cluster the daemon's pod runs in; with a kubeconfig, midway "
+            "picks each destination's context by its `server:`",
+        )
     level = logging.DEBUG if ctx.verbose >= 2 else logging.INFO
     setup_logging(log_format, level)
     options = DaemonOptions(
@@ -101,6 +131,8 @@ def daemon(
         kubeconfig=kubeconfig,
         context=context,
         in_cluster=in_cluster,
+        in_cluster_server=in_cluster_server,
+        allow_server_mismatch=allow_server_mismatch,
         workers=workers,
         publish=not no_publish,
         leader_election=leader_elect,

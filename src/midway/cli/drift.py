@@ -91,11 +91,19 @@ def load_inputs(
     return DestinationInputs(config, source, target, location, desired, app)
 
 
-def connect_to(target: Target, kubeconfig: str | None, context: str | None) -> Connection:
-    """A probed connection to the destination's cluster (see Target.context)."""
-    from midway.cluster import connect
+def connect_to(
+    target: Target, kubeconfig: str | None, context: str | None, allow_server_mismatch: bool
+) -> Connection:
+    """A probed connection to the cluster the destination's `server:` names."""
+    from midway.cluster import connect_destination
 
-    return connect(kubeconfig, target.context(context))
+    return connect_destination(
+        target.destination,
+        target.cluster,
+        kubeconfig=kubeconfig,
+        context=context,
+        allow_server_mismatch=allow_server_mismatch,
+    )
 
 
 def _orphan_kinds(text: str | None) -> tuple[str, ...]:
@@ -154,6 +162,7 @@ def drift(
     watch_for: float | None,
     context: str | None,
     kubeconfig: str | None,
+    allow_server_mismatch: bool,
     orphan_kinds: str | None,
     no_orphans: bool,
     no_stale: bool,
@@ -176,7 +185,7 @@ def drift(
             state_commit=state_commit,
             app=inputs.app,
         )
-    conn = connect_to(inputs.target, kubeconfig, context)
+    conn = connect_to(inputs.target, kubeconfig, context, allow_server_mismatch)
     with conn:
         if watch:
             _watch(ctx, inputs, conn, mode, rules, fmt, watch_for, workers, no_orphans, stale)

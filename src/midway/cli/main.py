@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from midway.cli.context import CliContext
-from midway.errors import EXIT_ERROR, MidwayError
+from midway.errors import EXIT_ERROR, EXIT_INTERNAL, MidwayError
 
 VERBS: dict[str, tuple[str, str]] = {
     "render": ("midway.cli.render", "render"),
@@ -34,6 +34,8 @@ VERBS: dict[str, tuple[str, str]] = {
 # One-shot verbs that end the process without tearing down the interpreter: freeing a
 # 1,000-app render object by object took ~30 ms, longer than some of the commands themselves.
 # Long-running verbs (daemon, drift --watch) exit the normal way.
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head`
 QUICK_EXIT_VERBS = frozenset({"render", "check", "diff", "publish", "status", "hooks"})
 _invoked: list[str] = []
 
@@ -65,7 +67,12 @@ def _available(module: str) -> bool:
     show_default=True,
     help="Config repo directory.",
 )
-@click.option("-v", "--verbose", count=True, help="More detail (tracebacks on errors with -vv).")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="More detail (the traceback of an internal error; of any error with -vv).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the result.")
 @click.version_option(package_name="midway")
 @click.pass_context
@@ -75,8 +82,13 @@ def cli(ctx: click.Context, config_dir: str, verbose: int, quiet: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
+    """Run one verb. Exit codes: 0 ok / no differences, 1 differences found, 2 a problem the
+    user can fix (bad input, unreachable or wrong cluster), 3 an internal error (a bug),
+    130 interrupted, 141 the output pipe was closed."""
     try:
-        return cli.main(args=argv, prog_name="midway", standalone_mode=False)
+        # Not cli.main(): it turns a broken pipe into exit 1, which reads as "differences".
+        with cli.make_context("midway", list(sys.argv[1:] if argv is None else argv)) as ctx:
+            return cli.invoke(ctx)
     except MidwayError as exc:
         if _verbosity(argv if argv is not None else sys.argv[1:]) >= 2:
             traceback.print_exc()
@@ -84,7 +96,7 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_ERROR)
@@ -92,7 +104,35 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:  # `midway render | head`: the reader left, as SIGPIPE would say
+        _silence_stdout()
+        sys.exit(EXIT_BROKEN_PIPE)
+    except Exception as exc:
+        # Anything else is a bug in midway. It must not exit 1 ("differences found": CI
+        # would read a crash as drift), nor bury the message under a traceback.
+        if _verbosity(argv if argv is not None else sys.argv[1:]) >= 1:
+            traceback.print_exc()
+        click.echo(internal_error_line(exc), err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+def internal_error_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    detail = f": {text}" if text else ""
+    return (
+        f"midway: internal error: {type(exc).__name__}{detail} "
+        "(run with -v for the traceback, please report it)"
+    )
+
+
+def _silence_stdout() -> None:
+    # Python would report the broken pipe again when it flushes stdout at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def run() -> NoReturn:
@@ -103,14 +143,15 @@ def run() -> NoReturn:
     except SystemExit as exc:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        # a message instead of a number is an error, never "differences found"
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_ERROR)
     if not _invoked or _invoked[-1] not in QUICK_EXIT_VERBS:
         sys.exit(code)
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except (BrokenPipeError, ValueError):
-        code = code or 1
+        code = code or EXIT_BROKEN_PIPE
     os._exit(code)
 
 

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from midway.cli.context import CliContext
-from midway.errors import ClusterError, MidwayError
+from midway.errors import EXIT_ERROR, ClusterError, MidwayError
 
 
 @click.command()
@@ -28,8 +28,16 @@ from midway.errors import ClusterError, MidwayError
 @click.option("--status-file", type=click.Path(dir_okay=False), help="Daemon status document.")
 @click.option("--live", is_flag=True, help="Scan the clusters now instead of trusting the file.")
 @click.option("--env", help="Only this environment.")
-@click.option("--context", help="kubeconfig context for --live (default: the environment's).")
+@click.option(
+    "--context",
+    help="kubeconfig context for --live (default: the one whose server is the cluster's).",
+)
 @click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig for --live.")
+@click.option(
+    "--allow-server-mismatch",
+    is_flag=True,
+    help="With --context: use it even where its server is not the cluster's `server:`.",
+)
 @click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_obj
 def status(
@@ -40,6 +48,7 @@ def status(
     env: str | None,
     context: str | None,
     kubeconfig: str | None,
+    allow_server_mismatch: bool,
     fmt: str,
 ) -> None:
     """Show apps per environment: blueprint, state commit, sync and drift, last correction."""
@@ -53,17 +62,42 @@ def status(
     path = Path(status_file) if status_file else default_status_path(location, ctx.config_path)
     document = read_status(path)
     if live:
-        document = _live_document(ctx, location, document, env, context, kubeconfig)
+        document = _live_document(
+            ctx, location, document, env, context, kubeconfig, allow_server_mismatch
+        )
     elif document is None:
         raise MidwayError(
             f"no daemon status at {path}",
             hint="run `midway daemon` (it writes this file), pass --status-file, or use --live",
         )
     rows = _rows(document, env)
+    problems = _problems(document, env)
     if fmt == "json":
-        click.echo(json.dumps({"source": "live" if live else str(path), "apps": rows}, indent=2))
-        return
-    _print_tables(ctx, document, rows, live)
+        click.echo(
+            json.dumps(
+                {"source": "live" if live else str(path), "apps": rows, "errors": problems},
+                indent=2,
+            )
+        )
+    else:
+        _print_tables(ctx, document, rows, live)
+        for problem in problems:
+            click.echo(f"{problem['destination']}: {problem['error']}", err=True)
+    # a live scan that could not look at a destination did not answer the question
+    if live and problems:
+        sys.exit(EXIT_ERROR)
+
+
+def _problems(document: dict[str, Any], env: str | None) -> list[dict[str, Any]]:
+    """Destinations the scan (or the daemon) could not work: refused or unreachable."""
+    found = []
+    for name, dest in sorted((document.get("destinations") or {}).items()):
+        if env is not None and dest.get("env") != env:
+            continue
+        why = dest.get("refused") or dest.get("error")
+        if why:
+            found.append({"destination": name, "error": str(why)})
+    return found
 
 
 def _rows(document: dict[str, Any], env: str | None) -> list[dict[str, Any]]:
@@ -92,6 +126,8 @@ def _rows(document: dict[str, Any], env: str | None) -> list[dict[str, Any]]:
 
 
 def _sync_state(dest: dict[str, Any]) -> str:
+    if dest.get("refused"):
+        return "refused: wrong cluster"
     if dest.get("live"):
         return "live scan"
     if dest.get("reachable") is False:
@@ -187,9 +223,10 @@ def _live_document(
     env: str | None,
     context: str | None,
     kubeconfig: str | None,
+    allow_server_mismatch: bool,
 ) -> dict[str, Any]:
     """Scan every destination now; keep the file's corrections and contested fields."""
-    from midway.cluster import connect
+    from midway.cluster import connect_destination
     from midway.drift.desired import open_state_reader
     from midway.drift.scan import scan
     from midway.model import Destination
@@ -220,7 +257,13 @@ def _live_document(
                 "apps": {},
             }
             try:
-                with connect(kubeconfig, context or cluster.context) as conn:
+                with connect_destination(
+                    destination,
+                    cluster,
+                    kubeconfig=kubeconfig,
+                    context=context,
+                    allow_server_mismatch=allow_server_mismatch,
+                ) as conn:
                     report = scan(
                         conn,
                         objects,
@@ -230,7 +273,7 @@ def _live_document(
                         state_commit=commit.id,
                     )
             except ClusterError as exc:
-                entry.update(reachable=False, live=False, error=exc.message)
+                entry.update(reachable=False, live=False, error=_one_line(exc))
                 destinations[str(destination)] = entry
                 continue
             verdicts = {d.key: d.status for d in report.objects}
@@ -252,3 +295,9 @@ def _live_document(
                 }
             destinations[str(destination)] = entry
     return {"written_at": time.time(), "identity": "live", "destinations": destinations}
+
+
+def _one_line(exc: MidwayError) -> str:
+    where = f"{exc.source}: " if exc.source else ""
+    hint = f" (hint: {exc.hint})" if exc.hint else ""
+    return f"{where}{exc.message}{hint}"

@@ -55,6 +55,7 @@ def sync(
     rev: str | None,
     context: str | None,
     kubeconfig: str | None,
+    allow_server_mismatch: bool,
     policy_override: str | None,
     mode: str,
     prune_timeout: float,
@@ -66,7 +67,7 @@ def sync(
     Exit code: 0 in sync afterwards, 1 drift remains (warn policy, contested fields, or a dry
     run with changes), 2 errors.
     """
-    from midway.cluster import connect
+    from midway.cluster import connect_destination
     from midway.drift.desired import open_state_reader
     from midway.state.location import parse_state_spec
     from midway.sync.destination import SyncOptions, desired_objects, sync_destination
@@ -104,7 +105,13 @@ def sync(
             if c.name == destination.cluster
         )
         try:
-            with connect(kubeconfig, context or target.context) as conn:
+            with connect_destination(
+                destination,
+                target,
+                kubeconfig=kubeconfig,
+                context=context,
+                allow_server_mismatch=allow_server_mismatch,
+            ) as conn:
                 result = sync_destination(
                     conn,
                     destination,

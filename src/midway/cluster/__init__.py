@@ -3,6 +3,8 @@
 Split by verb, as kopf's clients: connection (kubeconfig / in-cluster, probe),
 discovery (kind -> resource, CRDs included), fetching (get, list), patching
 (server-side apply, create, replace), deleting, watching (a watch-based cache).
+identity + target: the server URL is a cluster's identity; every verb connects to a
+destination through `connect_destination`, which refuses a context reaching another server.
 Objects are plain dicts decoded from JSON; failures are ClusterError subclasses.
 """
 
@@ -30,12 +32,16 @@ from midway.cluster.errors import (
     Unauthorized,
 )
 from midway.cluster.fetching import get, get_resource, list_objects
+from midway.cluster.identity import IN_CLUSTER_SERVER, ClusterIdentityError, normalize_server
 from midway.cluster.patching import apply, create, replace
+from midway.cluster.target import connect_destination, resolve_context
 from midway.cluster.watching import WatchCache
 
 __all__ = [
+    "IN_CLUSTER_SERVER",
     "AlreadyExists",
     "ApplyConflict",
+    "ClusterIdentityError",
     "Connection",
     "FieldConflict",
     "Forbidden",
@@ -51,15 +57,18 @@ __all__ = [
     "WatchCache",
     "apply",
     "connect",
+    "connect_destination",
     "create",
     "delete",
     "forget",
     "get",
     "get_resource",
     "list_objects",
+    "normalize_server",
     "prime",
     "replace",
     "resolve",
+    "resolve_context",
     "resources_of",
     "served_resources",
     "wait_until_gone",

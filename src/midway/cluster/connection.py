@@ -24,6 +24,7 @@ from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.kube_config import KubeConfigMerger
 
 from midway.cluster.errors import status_error
+from midway.cluster.identity import KubeContext
 from midway.errors import ClusterError
 
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
@@ -235,7 +236,7 @@ def connect(
             with open(ns_file, encoding="utf-8") as fh:
                 namespace = fh.read().strip() or namespace
     else:
-        path = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+        path = kubeconfig_path(kubeconfig)
         context_name, namespace = _load_kubeconfig(path, context, configuration)
 
     if not configuration.verify_ssl:  # insecure-skip-tls-verify: asked for, don't nag
@@ -260,7 +261,42 @@ def connect(
     return conn
 
 
-def _load_kubeconfig(path: str, context: str | None, configuration: Any) -> tuple[str, str]:
+def kubeconfig_path(kubeconfig: str | None) -> str:
+    """Where kubectl would look: --kubeconfig, else KUBECONFIG, else ~/.kube/config."""
+    return kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+
+
+@dataclass(frozen=True)
+class KubeconfigContexts:
+    """A kubeconfig's contexts with their clusters' servers, and its current context."""
+
+    path: str
+    contexts: tuple[KubeContext, ...]
+    current: str | None
+
+
+def read_contexts(kubeconfig: str | None) -> KubeconfigContexts:
+    """Every context of the kubeconfig and the server its cluster names (no network)."""
+    path = kubeconfig_path(kubeconfig)
+    merged = _merged(path)
+    servers = {
+        str(c.get("name")): (c.get("cluster") or {}).get("server")
+        for c in (_plain(x) for x in merged.safe_get("clusters") or [])
+    }
+    contexts = []
+    for entry in (_plain(x) for x in merged.safe_get("contexts") or []):
+        cluster = (entry.get("context") or {}).get("cluster")
+        server = servers.get(str(cluster)) if cluster is not None else None
+        contexts.append(KubeContext(str(entry.get("name")), str(server) if server else None))
+    current = merged.safe_get("current-context")
+    return KubeconfigContexts(path, tuple(contexts), str(current) if current else None)
+
+
+def _plain(node: Any) -> Any:
+    return node.value if hasattr(node, "value") else node
+
+
+def _merged(path: str) -> Any:
     paths = [os.path.expanduser(p) for p in path.split(os.pathsep) if p]
     if not any(os.path.exists(p) for p in paths):
         raise ClusterError(
@@ -273,7 +309,12 @@ def _load_kubeconfig(path: str, context: str | None, configuration: Any) -> tupl
         raise ClusterError(f"cannot read the kubeconfig {path}: {exc}") from None
     if merged is None:
         raise ClusterError(f"the kubeconfig {path} is empty")
-    contexts = [c.value if hasattr(c, "value") else c for c in merged.safe_get("contexts") or []]
+    return merged
+
+
+def _load_kubeconfig(path: str, context: str | None, configuration: Any) -> tuple[str, str]:
+    merged = _merged(path)
+    contexts = [_plain(c) for c in merged.safe_get("contexts") or []]
     names = sorted(str(c.get("name")) for c in contexts)
     chosen = context or merged.safe_get("current-context")
     if not chosen:

@@ -375,6 +375,7 @@ def _load_environment(docs: _Documents, path: str) -> Environment:
                 server=raw["server"],
                 kubernetes_version=raw.get("kubernetesVersion", "1.31"),
                 context=raw.get("context"),
+                server_source=doc.where(("spec", "clusters", index, "server")),
             )
         )
     template = spec.get("namespace", "{team}-{app}")

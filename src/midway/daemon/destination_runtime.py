@@ -13,14 +13,16 @@ import threading
 import time
 from typing import Any
 
-from midway.cluster import Connection, connect
+from midway.cluster import Connection, resolve_context
+from midway.cluster import connect_destination as connect_to_cluster
+from midway.cluster.identity import ContextChoice
 from midway.daemon.cluster_watch import ClusterWatch
 from midway.daemon.contest_store import ContestStore, encode
 from midway.daemon.metrics import Metrics
 from midway.daemon.options import DaemonOptions
 from midway.daemon.queue import Workers, WorkQueue
 from midway.daemon.reconciler import Reconciler, WorkItem
-from midway.model import ConfigRepo, Destination
+from midway.model import Cluster, ConfigRepo, Destination
 from midway.sync.fights import FightTracker
 
 log = logging.getLogger(__name__)
@@ -28,20 +30,44 @@ log = logging.getLogger(__name__)
 MONITOR_INTERVAL_S = 1.0
 
 
+def _cluster_of(destination: Destination, config: ConfigRepo) -> Cluster:
+    return next(
+        c for c in config.environments[destination.env].clusters if c.name == destination.cluster
+    )
+
+
 def connect_destination(
     destination: Destination, config: ConfigRepo, options: DaemonOptions
 ) -> Connection:
-    """--context for all destinations, else the cluster's `context:`, else the current one."""
-    cluster = next(
-        (c for c in config.environments[destination.env].clusters if c.name == destination.cluster),
-        None,
-    )
-    context = options.context or (cluster.context if cluster else None)
-    return connect(
-        options.kubeconfig,
-        context,
+    """The cluster the destination's `server:` names (midway.cluster.connect_destination):
+    --context or the cluster's `context:` must reach that server; ClusterIdentityError
+    (the destination is then refused, never written) otherwise."""
+    return connect_to_cluster(
+        destination,
+        _cluster_of(destination, config),
+        kubeconfig=options.kubeconfig,
+        context=options.context,
         in_cluster=options.in_cluster,
+        in_cluster_server=options.in_cluster_server,
+        allow_server_mismatch=options.allow_server_mismatch,
         probe=False,
+    )
+
+
+def resolve_destination(
+    destination: Destination, config: ConfigRepo, options: DaemonOptions
+) -> ContextChoice:
+    """The context `connect_destination` would use now (reads the kubeconfig, no network):
+    a running destination is checked again with each state commit, since its `server:`,
+    `context:` or the kubeconfig may have changed since it connected."""
+    return resolve_context(
+        destination,
+        _cluster_of(destination, config),
+        kubeconfig=options.kubeconfig,
+        context=options.context,
+        in_cluster=options.in_cluster,
+        in_cluster_server=options.in_cluster_server,
+        allow_server_mismatch=options.allow_server_mismatch,
     )
 
 

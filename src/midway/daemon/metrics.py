@@ -97,6 +97,13 @@ class Metrics:
             [*DEST],
             registry=r,
         )
+        self.server_mismatch = Gauge(
+            "midway_destination_refused",
+            "1 when no kubeconfig context safely reaches the destination's `server:` "
+            "(wrong, missing or ambiguous context): midway writes nothing there.",
+            [*DEST],
+            registry=r,
+        )
         self.shard_held = Gauge(
             "midway_shard_leader",
             "1 for each shard lease this replica holds.",

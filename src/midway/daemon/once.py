@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from midway.cluster import ClusterIdentityError
 from midway.daemon.config_watch import ConfigWatcher
 from midway.daemon.destination_runtime import connect_destination
 from midway.daemon.logging import fields
@@ -68,8 +69,17 @@ def run_once(
                     state_commit=state_head,
                 )
         except ClusterError as exc:
-            log.error("%s: %s", destination, exc.message)
+            log.error("%s: %s", destination, exc.render().replace("\n", " "))
             exit_code = 2
+            if isinstance(exc, ClusterIdentityError):  # never connected, nothing written
+                summaries[str(destination)] = {
+                    "env": destination.env,
+                    "cluster": destination.cluster,
+                    "reachable": False,
+                    "synced": False,
+                    "refused": exc.render().replace("\n", " "),
+                    "apps": {},
+                }
             continue
         for entry in result.changes:
             if entry.action != "unchanged":

@@ -30,6 +30,8 @@ class DaemonOptions:
     kubeconfig: str | None = None
     context: str | None = None
     in_cluster: bool = False
+    in_cluster_server: str | None = None  # the URL environments use for the pod's cluster
+    allow_server_mismatch: bool = False  # use --context even where its server differs
     workers: int = 4  # per destination
     publish: bool = True  # False: only reconcile what others publish
     leader_election: bool = False

@@ -171,7 +171,8 @@ class Daemon:
             "state_error": self.state.error,
             "shards": {"count": self.options.shards, "held": sorted(self.held)},
             "destinations": {
-                str(d): runtime.snapshot() for d, runtime in sorted(self.runtimes.items())
+                **self.supervisor.refused_status(),
+                **{str(d): runtime.snapshot() for d, runtime in sorted(self.runtimes.items())},
             },
         }
 
@@ -182,6 +183,7 @@ class Daemon:
             self.publisher.last_error,
             self.watcher.head,
             self.held,
+            tuple(sorted(self.supervisor.refused.items())),
             tuple(
                 (str(d), r.reconciler.version, r.watch.reachable, r.watch.synced())
                 for d, r in sorted(self.runtimes.items())

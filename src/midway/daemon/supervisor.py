@@ -12,8 +12,13 @@ import logging
 import threading
 import time
 
+from midway.cluster import ClusterIdentityError, normalize_server
 from midway.daemon.contest_store import ContestStore
-from midway.daemon.destination_runtime import DestinationRuntime, connect_destination
+from midway.daemon.destination_runtime import (
+    DestinationRuntime,
+    connect_destination,
+    resolve_destination,
+)
 from midway.daemon.lease import shard_of
 from midway.daemon.logging import fields
 from midway.daemon.metrics import Metrics
@@ -42,6 +47,11 @@ class DestinationSupervisor:
         self.metrics = metrics
         self.fights = fights
         self.runtimes: dict[Destination, DestinationRuntime] = {}
+        # destinations whose `server:` no context reaches safely: never connected, never
+        # written; why, as the error says it (retried on the next state commit)
+        self.refused: dict[Destination, str] = {}
+        # the (normalised) `server:` each running destination was checked against
+        self.checked: dict[Destination, str] = {}
         # where destinations' contests are remembered (set once the daemon has a home cluster)
         self.contests: ContestStore | None = None
 
@@ -61,15 +71,29 @@ class DestinationSupervisor:
                 log.info("no longer working %s", destination)
                 self.runtimes.pop(destination).stop(2.0)
                 self.fights.forget(destination)
+        for destination in list(self.refused):
+            if destination not in wanted:
+                self._forget_refusal(destination)
         for destination in sorted(wanted):
             runtime = self.runtimes.get(destination)
+            if runtime is not None and not self._still_reaches(destination, config, runtime):
+                self.runtimes.pop(destination).stop(2.0)
+                self.fights.forget(destination)
+                runtime = None
+                if destination in self.refused:
+                    continue
             first = runtime is None
             if runtime is None:
                 try:
                     conn = connect_destination(destination, config, self.options)
+                except ClusterIdentityError as exc:
+                    self._refuse(destination, exc)
+                    continue
                 except ClusterError as exc:
                     log.error("cannot connect to %s: %s", destination, exc.message)
                     continue
+                self._forget_refusal(destination)
+                self.checked[destination] = _server_of(destination, config)
                 runtime = DestinationRuntime(
                     destination,
                     conn,
@@ -96,12 +120,73 @@ class DestinationSupervisor:
                 runtime.reconciler.set_desired(target)
             self.metrics.state_commit_info.labels(*runtime.labels, head[:12]).set(1)
 
+    def _still_reaches(
+        self, destination: Destination, config: ConfigRepo, runtime: DestinationRuntime
+    ) -> bool:
+        """Whether the running connection is still the one the config asks for: a commit
+        that moves `server:` (or a kubeconfig edit) must not leave it writing to the old
+        cluster."""
+        try:
+            choice = resolve_destination(destination, config, self.options)
+        except ClusterIdentityError as exc:
+            log.error("%s: its connection no longer matches the config; stopping", destination)
+            self._refuse(destination, exc)
+            return False
+        except ClusterError:
+            # the kubeconfig cannot be read just now: keep the connection only while the
+            # config still names the server it was checked against
+            return self.checked.get(destination) == _server_of(destination, config)
+        if choice.context != runtime.conn.context:
+            log.warning(
+                "%s now resolves to context %s (was %s): reconnecting",
+                destination,
+                choice.context,
+                runtime.conn.context,
+            )
+            return False
+        return True
+
+    def _refuse(self, destination: Destination, exc: ClusterIdentityError) -> None:
+        text = exc.render().replace("\n", " ")
+        if self.refused.get(destination) != text:
+            log.error(
+                "refusing %s: %s",
+                destination,
+                text,
+                extra=fields(destination=str(destination)),
+            )
+        self.refused[destination] = text
+        self.metrics.server_mismatch.labels(destination.env, destination.cluster).set(1)
+
+    def _forget_refusal(self, destination: Destination) -> None:
+        if self.refused.pop(destination, None) is not None:
+            self.metrics.server_mismatch.labels(destination.env, destination.cluster).set(0)
+
+    def refused_status(self) -> dict[str, dict[str, object]]:
+        """Status-document entries of refused destinations (they have no runtime)."""
+        return {
+            str(d): {
+                "env": d.env,
+                "cluster": d.cluster,
+                "reachable": False,
+                "synced": False,
+                "refused": why,
+                "apps": {},
+            }
+            for d, why in sorted(self.refused.items())
+        }
+
     def not_ready(self, config: ConfigRepo | None, held: frozenset[int]) -> list[str]:
         """Why the wanted destinations are not ready (none: they are)."""
         reasons: list[str] = []
         wanted = self.wanted(config, held) if config else set()
         for destination in sorted(wanted):
             runtime = self.runtimes.get(destination)
+            if destination in self.refused:
+                reasons.append(
+                    f"{destination}: refused, nothing is written there: {self.refused[destination]}"
+                )
+                continue
             if runtime is None:
                 reasons.append(f"{destination}: not connected")
                 continue
@@ -127,3 +212,9 @@ class DestinationSupervisor:
             thread.start()
         for thread in stoppers:
             thread.join(max(deadline - time.monotonic() - 1.0, 0.1))
+
+
+def _server_of(destination: Destination, config: ConfigRepo) -> str:
+    env = config.environments.get(destination.env)
+    servers = [c.server for c in (env.clusters if env else ()) if c.name == destination.cluster]
+    return normalize_server(servers[0]) if servers else ""

@@ -1,8 +1,8 @@
 """Which destination a command means, and which kubeconfig context reaches it.
 
 `--env`/`--cluster` pick the destination (either may be left out when there is only one
-choice); the context is `--context` if given, else the cluster's `context:` in the
-environment file, else the kubeconfig's current context (DESIGN.md §2).
+choice). Which kubeconfig context reaches it is decided by the cluster's `server:`
+(midway.cluster.target.connect_destination), never by the current context alone.
 """
 
 from __future__ import annotations
@@ -27,11 +27,6 @@ class Target:
     def namespace_glob(self) -> str:
         """The environment's namespaces as a glob: "{team}-{app}" -> "*-*"."""
         return namespace_glob(self.environment.namespace_template, self.environment.name)
-
-    def context(self, flag: str | None) -> str | None:
-        """--context wins, else the cluster's context: from the environment file, else
-        None (the kubeconfig's current context)."""
-        return flag or self.cluster.context
 
 
 def namespace_glob(template: str, env: str) -> str:
