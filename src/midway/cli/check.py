@@ -16,6 +16,7 @@ import click
 from midway.cli.context import CliContext
 from midway.config.loader import load_config
 from midway.config.source import ConfigSource, DiskSource
+from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.preview.affected import affected_apps, is_config_path, with_namespace_neighbours
 from midway.render.cache import Cache
 from midway.render.examples import blueprints_touched, example_config
@@ -36,6 +37,22 @@ def config_paths(root: Path, files: Iterable[str]) -> list[str]:
         if is_config_path(rel):
             found.add(rel)
     return sorted(found)
+
+
+def _require_files(paths: list[str], source: ConfigSource, staged: bool) -> None:
+    """A named file that is not there is a mistake (a typo, a stale path): checking nothing
+    and saying "ok" would let it through."""
+    present = set(source.paths())
+    missing = [p for p in paths if p not in present]
+    where = "in the git index (stage it with git add)" if staged else "in the config repo"
+    MidwayErrors.raise_if_any(
+        MidwayError(
+            f"no such file {where}",
+            SourceLocation(p),
+            hint="check the path; files are taken relative to the current directory",
+        )
+        for p in missing
+    )
 
 
 @click.command()
@@ -72,6 +89,7 @@ def check(
         from midway.config.gitsource import GitSource  # pygit2 only when asked
 
         source = GitSource.staged(root)
+    _require_files(paths, source, staged)
     config = load_config(source, cache)
     apps = affected_apps(paths, [config]) if files else None
     if apps is not None:

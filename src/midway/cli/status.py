@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from midway.cli.context import CliContext
-from midway.errors import ClusterError, MidwayError
+from midway.errors import ClusterError, MidwayError, MidwayErrors
 
 
 @click.command()
@@ -62,8 +62,24 @@ def status(
     rows = _rows(document, env)
     if fmt == "json":
         click.echo(json.dumps({"source": "live" if live else str(path), "apps": rows}, indent=2))
-        return
-    _print_tables(ctx, document, rows, live)
+    else:
+        _print_tables(ctx, document, rows, live)
+    if live:
+        _raise_unreachable(document)
+
+
+def _raise_unreachable(document: dict[str, Any]) -> None:
+    """--live that could not scan a destination did not answer the question: exit 2, not an
+    empty table that reads like "nothing deployed"."""
+    MidwayErrors.raise_if_any(
+        MidwayError(
+            f"{name}: cannot scan the cluster for --live: {dest.get('error')}",
+            hint="pass --kubeconfig/--context (or set KUBECONFIG), or drop --live to read "
+            "the daemon's status file",
+        )
+        for name, dest in sorted((document.get("destinations") or {}).items())
+        if dest.get("reachable") is False
+    )
 
 
 def _rows(document: dict[str, Any], env: str | None) -> list[dict[str, Any]]:

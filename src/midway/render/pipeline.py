@@ -37,6 +37,8 @@ from midway.model import (
 from midway.render import pool
 from midway.render.cache import Cache
 from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
+from midway.render.error_groups import group_unit_errors
+from midway.render.refusal_lines import place_refusal
 from midway.render.normalize import NormalizedObject, namespace_for
 from midway.render.params import (
     MergedParams,
@@ -323,6 +325,26 @@ def _evaluate_pending(
     worker_pool: pool.WorkerPool,
 ) -> int:
     """Fill `outcomes` for units the input key did not find; returns evaluations run."""
+    unit_errors: list[tuple[MidwayError, RenderUnit]] = []
+    try:
+        return _evaluate_units(
+            pending, source, cache, options, errors, unit_errors, outcomes, worker_pool
+        )
+    finally:
+        # each distinct error once, with the apps and destinations it affects
+        errors.extend(place_refusal(e, source) for e in group_unit_errors(unit_errors))
+
+
+def _evaluate_units(
+    pending: list[_Unit],
+    source: ConfigSource,
+    cache: Cache,
+    options: RenderOptions,
+    errors: list[MidwayError],
+    unit_errors: list[tuple[MidwayError, RenderUnit]],
+    outcomes: dict[str, _Outcome],
+    worker_pool: pool.WorkerPool,
+) -> int:
     for item in pending:
         _prepare(item)
     stored = cache.get_many(CACHE_NAMESPACE, (u.key for u in pending))
@@ -343,7 +365,7 @@ def _evaluate_pending(
             assert item.merged is not None
             validate_params(item.blueprint, item.env, item.app, item.merged)
         except MidwayError as exc:
-            errors.append(exc)
+            unit_errors.append((exc, item.unit))
             continue
         misses[item.key] = item
     if not misses:
@@ -400,7 +422,7 @@ def _evaluate_pending(
     for items, batch_results in zip(owners, results, strict=True):
         for item, unit_result in zip(items, batch_results, strict=True):
             if unit_result.error is not None:
-                errors.append(unit_result.error.to_error())
+                unit_errors.append((unit_result.error.to_error(), item.unit))
                 continue
             outcome = _Outcome(_rows(unit_result.objects), list(unit_result.unvalidated))
             by_key[item.key] = outcome
