@@ -126,7 +126,9 @@ def test_live_without_a_reachable_cluster_is_an_error(
     repo.publish()
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent-kubeconfig"))
     missing = str(tmp_path / "absent-kubeconfig")
-    code, out, err = run_cli("--config", str(repo.root), "status", "--live", "--kubeconfig", missing)
+    code, out, err = run_cli(
+        "--config", str(repo.root), "status", "--live", "--kubeconfig", missing
+    )
     assert code == 2, out + err
     assert "dev/dev-1: cannot scan the cluster for --live" in err
     assert "--kubeconfig" in err

@@ -34,7 +34,9 @@ def dns_subdomain_problem(value: str) -> str | None:
     if len(value) > DNS_SUBDOMAIN_MAX:
         return f"is {len(value)} characters; Kubernetes allows at most {DNS_SUBDOMAIN_MAX}"
     if not _DNS_SUBDOMAIN.match(value):
-        return "must be lower-case letters, digits, '-' and '.', each part alphanumeric at both ends"
+        return (
+            "must be lower-case letters, digits, '-' and '.', each part alphanumeric at both ends"
+        )
     return None
 
 

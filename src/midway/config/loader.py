@@ -15,12 +15,12 @@ import orjson
 from midway import gc_pause
 from midway.cache import Cache
 from midway.config import schemas
-from midway.config.semver import parse_range, parse_version, sort_newest_first
-from midway.config.source import ConfigSource
-from midway.config.validation import did_you_mean, schema_errors
 from midway.config.env_params import unused_env_params
 from midway.config.k8s_names import namespace_errors
 from midway.config.param_defaults import default_errors
+from midway.config.semver import parse_range, parse_version, sort_newest_first
+from midway.config.source import ConfigSource
+from midway.config.validation import did_you_mean, schema_errors
 from midway.config.yamlsource import LocationView, StoredLocations, YamlDocument, parse_yaml
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.model import (

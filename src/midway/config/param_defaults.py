@@ -48,13 +48,12 @@ def default_errors(
     for at, schema in _with_defaults(parameters, ()):
         default_at = (*prefix, *at, "default")
         name = ".".join(str(p) for p in at if p != "properties") or "(top level)"
+
+        def locate(path: ParamPath, at_default: ParamPath = default_at) -> SourceLocation:
+            return where((*at_default, *path))
+
         try:
-            problems = schema_errors(
-                schema,
-                schema["default"],
-                lambda path, d=default_at: where((*d, *path)),
-                prefix="default",
-            )
+            problems = schema_errors(schema, schema["default"], locate, prefix="default")
         except Exception:  # a sub-schema with a $ref into its parent: apps still validate it
             continue
         for problem in problems:

@@ -201,12 +201,15 @@ def _plain_message(error: ValidationError) -> str:
         "maxProperties": lambda: f"allows at most {limit} key(s)",
         "const": lambda: f"{shown} must be exactly {_short(limit)}",
         "not": lambda: _negated(shown, limit),
-        "oneOf": lambda: f"{shown} matches more than one of the allowed forms; make it match "
-        "exactly one",
+        "oneOf": lambda: (
+            f"{shown} matches more than one of the allowed forms; make it match exactly one"
+        ),
         "anyOf": lambda: f"{shown} matches none of the allowed forms",
         "format": lambda: f"{shown} is not a valid {limit}",
-        "dependentRequired": lambda: "a key here needs another key next to it: "
-        + "; ".join(f"{k} needs {', '.join(d)}" for k, d in dict(limit).items()),
+        "dependentRequired": lambda: (
+            "a key here needs another key next to it: "
+            + "; ".join(f"{k} needs {', '.join(d)}" for k, d in dict(limit).items())
+        ),
         "propertyNames": lambda: f"key {shown} is not an allowed name here",
         "false": lambda: "nothing is allowed here",
     }

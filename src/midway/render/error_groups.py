@@ -69,14 +69,13 @@ def group_unit_errors(found: Iterable[tuple[MidwayError, RenderUnit]]) -> list[M
             continue
         apps = sorted({u.app for u in group.units})
         destinations = sorted({f"{u.env}/{u.cluster}" for u in group.units})
-        listed = _names(destinations) if len(apps) == 1 else _names(apps)
         if group.blueprints:
             word = "blueprint" if len(group.blueprints) == 1 else "blueprints"
             message += f" ({word} {', '.join(sorted(group.blueprints))})"
         out.append(
             MidwayError(
-                f"{message} — affects {_plural(len(apps), 'app')} in "
-                f"{_plural(len(destinations), 'destination')} ({listed})",
+                f"{message} — affects {_plural(len(apps), 'app')} ({_names(apps)}) in "
+                f"{_plural(len(destinations), 'destination')} ({_names(destinations)})",
                 source,
                 hint=hint,
                 detail=detail,

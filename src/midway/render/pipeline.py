@@ -38,7 +38,6 @@ from midway.render import pool
 from midway.render.cache import Cache
 from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
 from midway.render.error_groups import group_unit_errors
-from midway.render.refusal_lines import place_refusal
 from midway.render.normalize import NormalizedObject, namespace_for
 from midway.render.params import (
     MergedParams,
@@ -46,11 +45,12 @@ from midway.render.params import (
     resolve_blueprint,
     validate_params,
 )
+from midway.render.refusal_lines import place_refusal
 
 CACHE_NAMESPACE = "unit"  # content key -> output
 INPUT_NAMESPACE = "input"  # input key -> content key
 # Bump when normalisation or serialisation changes output for the same evaluation.
-OUTPUT_FORMAT = "manifest-format-4"
+OUTPUT_FORMAT = "manifest-format-5"  # 5: served API versions, name limits
 Progress = Callable[[int, int], None]
 
 
@@ -332,7 +332,8 @@ def _evaluate_pending(
         )
     finally:
         # each distinct error once, with the apps and destinations it affects
-        errors.extend(place_refusal(e, source) for e in group_unit_errors(unit_errors))
+        directories = {u.blueprint.ref: u.blueprint.directory for u in pending}
+        errors.extend(place_refusal(e, source, directories) for e in group_unit_errors(unit_errors))
 
 
 def _evaluate_units(
