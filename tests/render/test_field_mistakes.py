@@ -261,3 +261,23 @@ def test_without_a_registry_any_team_folder_is_a_team(example_repo: Path, run_cl
     )
     code, _, err = run_cli("--config", str(example_repo), "check")
     assert code == 0, err
+
+
+# --- 5. an app without `environments:` -------------------------------------------------------
+
+
+def test_check_notes_an_app_that_deploys_everywhere(example_repo: Path, run_cli: RunCli) -> None:
+    # apps/search/indexer.yaml has no `environments:`: legal, but it reaches prod too
+    code, out, err = run_cli(
+        "--config", str(example_repo), "check", str(example_repo / "apps/search/indexer.yaml")
+    )
+    assert code == 0, err
+    assert out == "checked 1 files, rendered 1 apps\n"
+    assert err == (
+        "note: apps/search/indexer.yaml: no `environments:`, so search/indexer deploys to every "
+        "environment (dev, staging, prod) and to any added later; list them to choose\n"
+    )
+    code, _, err = run_cli(
+        "--config", str(example_repo), "check", str(example_repo / "apps/payments/checkout.yaml")
+    )
+    assert (code, err) == (0, "")

@@ -17,6 +17,7 @@ from midway.cli.context import CliContext
 from midway.config.loader import load_config
 from midway.config.source import ConfigSource, DiskSource
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
+from midway.model import ConfigRepo
 from midway.preview.affected import affected_apps, is_config_path, with_namespace_neighbours
 from midway.render.cache import Cache
 from midway.render.examples import blueprints_touched, example_config
@@ -53,6 +54,24 @@ def _require_files(paths: list[str], source: ConfigSource, staged: bool) -> None
         )
         for p in missing
     )
+
+
+def _note_every_environment(
+    ctx: CliContext, config: ConfigRepo, apps: Iterable[str] | None
+) -> None:
+    """An app without `environments:` goes everywhere, prod included, and into every
+    environment added later: legal (exit 0), but worth a line in review."""
+    if ctx.quiet:
+        return
+    chosen = config.apps.values() if apps is None else [config.apps[a] for a in sorted(apps)]
+    names = ", ".join(e.name for e in config.environments_in_order())
+    for app in chosen:
+        if app.all_environments:
+            click.echo(
+                f"note: {app.source.path}: no `environments:`, so {app.id} deploys to every "
+                f"environment ({names}) and to any added later; list them to choose",
+                err=True,
+            )
 
 
 @click.command()
@@ -92,6 +111,7 @@ def check(
     _require_files(paths, source, staged)
     config = load_config(source, cache)
     apps = affected_apps(paths, [config]) if files else None
+    _note_every_environment(ctx, config, apps)
     if apps is not None:
         apps = with_namespace_neighbours(apps, config)
     rendered = 0
