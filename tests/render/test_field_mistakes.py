@@ -136,7 +136,7 @@ def test_one_app_error_in_several_destinations_names_them(
     [line] = error_lines(err)
     # said in words, not "should not be valid under {'pattern': ':latest$'}"
     assert "should not be valid" not in err and "{'pattern'" not in err
-    assert "must not match the pattern :latest$" in line
+    assert "the tag `latest` is refused: pin a version" in line  # the blueprint's errorMessage
     assert (
         "affects 1 app (payments/ledger-worker) in 4 destinations (dev/dev-1, prod/prod-eu," in line
     )

@@ -18,6 +18,9 @@ from midway.model import JSON, ParamPath
 Locator = Callable[[ParamPath], SourceLocation]
 # A blueprint's own wording for a violation, next to the keyword it explains (the name
 # ajv-errors uses): `not: {pattern: ':latest$'}, errorMessage: "pin a version, not latest"`.
+# A string words every violation of that schema's own keywords; a mapping words them one by
+# one (`errorMessage: {not: "...", pattern: "..."}`). type, enum, required and unknown keys
+# keep midway's wording (it already names the expected type, the values, the key).
 CUSTOM_MESSAGE = "errorMessage"
 
 _TYPE_NAMES = {
@@ -179,10 +182,12 @@ def _translate(
 def _plain_message(error: ValidationError) -> str:
     """The violation in words: never jsonschema's `… should not be valid under {…}`."""
     schema: Any = error.schema
+    v, limit, value = error.validator, error.validator_value, error.instance
     custom = schema.get(CUSTOM_MESSAGE) if isinstance(schema, dict) else None
+    if isinstance(custom, dict):  # per keyword: {pattern: "...", not: "..."}
+        custom = custom.get(str(v))
     if isinstance(custom, str) and custom:
         return custom  # the blueprint author's own wording for this (sub)schema
-    v, limit, value = error.validator, error.validator_value, error.instance
     limit = cast(Any, limit)
     shown = _short(value)
     words: dict[str, Callable[[], str]] = {
