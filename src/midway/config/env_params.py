@@ -27,12 +27,18 @@ def unused_env_params(config: ConfigRepo) -> list[MidwayError]:
     Environments no app deploys to are left alone (nothing reads their params yet), and so
     are apps whose blueprint does not resolve (that is reported as its own error).
     """
-    used: dict[str, dict[str, Blueprint]] = {}
+    # envs per blueprint request first: a few distinct requests, set updates at C speed
+    envs_of: dict[tuple[str, str], set[str]] = {}
     for app in config.apps.values():
-        blueprint = _blueprint_of(config, app.blueprint.name, app.blueprint.range)
+        envs_of.setdefault((app.blueprint.name, app.blueprint.range), set()).update(
+            app.environments
+        )
+    used: dict[str, dict[str, Blueprint]] = {}
+    for request, env_names in envs_of.items():
+        blueprint = _blueprint_of(config, *request)
         if blueprint is None:
             continue
-        for env_name in app.environments:
+        for env_name in env_names:
             used.setdefault(env_name, {})[blueprint.ref] = blueprint
     errors: list[MidwayError] = []
     for env_name, env in sorted(config.environments.items()):

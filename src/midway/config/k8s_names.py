@@ -48,15 +48,41 @@ def label_value_problem(value: str) -> str | None:
     return None
 
 
+def _template_size(template: str) -> tuple[int, int, int, int]:
+    """(literal characters, count of {team}, of {app}, of {env}) of a namespace template."""
+    counts = [template.count("{team}"), template.count("{app}"), template.count("{env}")]
+    literal = len(template) - 6 * counts[0] - 5 * counts[1] - 5 * counts[2]
+    return literal, counts[0], counts[1], counts[2]
+
+
+def _odd_templates(config: ConfigRepo) -> frozenset[str]:
+    """Environments whose template's literal text could break the label pattern (say, a
+    `.`): their namespaces are formatted and checked one by one."""
+    return frozenset(
+        name
+        for name, env in config.environments.items()
+        if dns_label_problem(env.namespace_template.format(team="a", app="a", env="a"))
+    )
+
+
 def namespace_errors(config: ConfigRepo) -> list[MidwayError]:
     """Every app × environment whose namespace (from the environment's template) is not a
     valid namespace name. Reported at the template line (or the app, for the default
     template), naming the app file, since either side can fix it."""
     errors: list[MidwayError] = []
+    # The length is worked out without formatting: names are DNS labels of bounded length
+    # already (schema), so only the sum can overflow; format just the ones that do.
+    sizes = {n: _template_size(e.namespace_template) for n, e in config.environments.items()}
+    odd = _odd_templates(config)
     for app in config.apps.values():
+        team_len, app_len = len(app.team), len(app.name)
         for env_name in app.environments:
             env = config.environments.get(env_name)
             if env is None:
+                continue
+            literal, teams, apps, envs = sizes[env_name]
+            size = literal + teams * team_len + apps * app_len + envs * len(env_name)
+            if size <= DNS_LABEL_MAX and env_name not in odd:
                 continue
             namespace = env.namespace_template.format(team=app.team, app=app.name, env=env_name)
             problem = dns_label_problem(namespace)
