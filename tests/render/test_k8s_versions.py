@@ -165,3 +165,17 @@ def test_label_value_beyond_the_limit_fails_before_apply(probe_repo: Path, run_c
     assert code == 2, err
     assert "metadata.labels.tier: label value" in err and "at most 63" in err
     assert "metadata.labels.role: label value `a b` must be letters" in err
+
+
+def test_the_same_unserved_api_in_several_apps_is_one_error(
+    probe_repo: Path, run_cli: RunCli
+) -> None:
+    probe_emits(probe_repo, CRON.format(api="batch/v1").replace("'nightly'", "app.name"))
+    app = (probe_repo / "apps/qa/probe.yaml").read_text()
+    write(probe_repo, "apps/qa/probe-two.yaml", app.replace("name: probe,", "name: probe-two,"))
+    code, _, err = run_cli("--config", str(probe_repo), "render")
+    assert code == 2, err
+    assert err.count(": error: ") == 1, err
+    assert "blueprints/probe/main.jsonnet:2: error:" in err
+    assert "affects 2 apps (qa/probe, qa/probe-two) in 1 destination (dev/dev-1)" in err
+    assert "    batch/v1 CronJob is not served by Kubernetes 1.20 (served from 1.21)" in err

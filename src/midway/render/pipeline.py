@@ -45,7 +45,7 @@ from midway.render.params import (
     resolve_blueprint,
     validate_params,
 )
-from midway.render.refusal_lines import place_refusal
+from midway.render.refusal_lines import Placer
 
 CACHE_NAMESPACE = "unit"  # content key -> output
 INPUT_NAMESPACE = "input"  # input key -> content key
@@ -331,9 +331,10 @@ def _evaluate_pending(
             pending, source, cache, options, errors, unit_errors, outcomes, worker_pool
         )
     finally:
-        # each distinct error once, with the apps and destinations it affects
-        directories = {u.blueprint.ref: u.blueprint.directory for u in pending}
-        errors.extend(place_refusal(e, source, directories) for e in group_unit_errors(unit_errors))
+        # each distinct error once, with the apps and destinations it affects (lines for
+        # refusals first, so a re-blamed error groups with its peers)
+        placer = Placer(source, {u.blueprint.ref: u.blueprint.directory for u in pending})
+        errors.extend(group_unit_errors((placer.place(e), u) for e, u in unit_errors))
 
 
 def _evaluate_units(
