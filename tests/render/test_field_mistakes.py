@@ -71,6 +71,15 @@ def test_check_of_a_file_that_does_not_exist_exits_2_naming_it(
     assert "checked" not in out
 
 
+def test_check_of_a_directory_checks_the_files_below_it(
+    example_repo: Path, run_cli: RunCli
+) -> None:
+    code, out, err = run_cli(
+        "--config", str(example_repo), "check", str(example_repo / "apps/payments")
+    )
+    assert (code, out) == (0, "checked 3 files, rendered 3 apps\n"), err
+
+
 def test_namespace_longer_than_63_characters_is_an_error_at_the_template(
     example_repo: Path, run_cli: RunCli
 ) -> None:

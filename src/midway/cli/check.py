@@ -40,11 +40,23 @@ def config_paths(root: Path, files: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
-def _require_files(paths: list[str], source: ConfigSource, staged: bool) -> None:
-    """A named file that is not there is a mistake (a typo, a stale path): checking nothing
-    and saying "ok" would let it through."""
-    present = set(source.paths())
-    missing = [p for p in paths if p not in present]
+def _require_files(paths: list[str], source: ConfigSource, staged: bool) -> list[str]:
+    """The given paths, a directory standing for the files below it. A named file that is not
+    there is a mistake (a typo, a stale path): checking nothing and saying "ok" would let it
+    through."""
+    present = source.paths()
+    known = set(present)
+    found: set[str] = set()
+    missing: list[str] = []
+    for path in paths:
+        if path in known:
+            found.add(path)
+            continue
+        below = [p for p in present if p.startswith(path.rstrip("/") + "/")]
+        if below:
+            found.update(below)
+        else:
+            missing.append(path)
     where = "in the git index (stage it with git add)" if staged else "in the config repo"
     MidwayErrors.raise_if_any(
         MidwayError(
@@ -54,6 +66,7 @@ def _require_files(paths: list[str], source: ConfigSource, staged: bool) -> None
         )
         for p in missing
     )
+    return sorted(found)
 
 
 def _note_every_environment(
@@ -108,7 +121,7 @@ def check(
         from midway.config.gitsource import GitSource  # pygit2 only when asked
 
         source = GitSource.staged(root)
-    _require_files(paths, source, staged)
+    paths = _require_files(paths, source, staged)
     config = load_config(source, cache)
     apps = affected_apps(paths, [config]) if files else None
     _note_every_environment(ctx, config, apps)

@@ -21,6 +21,11 @@ def _blueprint_of(config: ConfigRepo, name: str, range_text: str) -> Blueprint |
     return next((bp for bp in versions if bp.version == chosen), None)
 
 
+def _listed(names: list[str], limit: int = 12) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def unused_env_params(config: ConfigRepo) -> list[MidwayError]:
     """One error per environment param key that no blueprint of the env's apps declares.
 
@@ -58,7 +63,8 @@ def unused_env_params(config: ConfigRepo) -> list[MidwayError]:
                     f"{env_name} ({refs}), so no app receives it",
                     env.param_sources.get((key,)) or env.source,
                     hint=did_you_mean(key, declared)
-                    or f"parameters these blueprints declare: {', '.join(declared)}",
+                    or f"parameters these blueprints declare: {_listed(declared)}; remove the "
+                    "key, or release blueprint versions that declare it first",
                 )
             )
     return errors
