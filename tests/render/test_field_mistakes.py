@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from support.configrepo import ConfigRepoFixture
 from support.example import RunCli, write
 
 
@@ -290,3 +291,24 @@ def test_check_notes_an_app_that_deploys_everywhere(example_repo: Path, run_cli:
         "--config", str(example_repo), "check", str(example_repo / "apps/payments/checkout.yaml")
     )
     assert (code, err) == (0, "")
+
+
+def test_check_staged_of_an_unstaged_file_exits_2(
+    config_repo: ConfigRepoFixture, run_cli: RunCli
+) -> None:
+    # on disk, never `git add`ed: the index (what the commit records) does not have it
+    config_repo.write(
+        {"apps/payments/new.yaml": (config_repo.path / "apps/payments/checkout.yaml").read_text()}
+    )
+    code, out, err = run_cli(
+        "--config",
+        str(config_repo.path),
+        "check",
+        "--staged",
+        str(config_repo.path / "apps/payments/new.yaml"),
+    )
+    assert code == 2, out + err
+    assert (
+        "apps/payments/new.yaml: error: no such file in the git index (stage it with git add)"
+        in err
+    )
