@@ -92,6 +92,7 @@ class Environment:
     argocd_project: str = "default"
     source: SourceLocation = field(default_factory=lambda: SourceLocation("environments"))
     param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict)
+    namespace_source: SourceLocation | None = None  # the `namespace:` line, when written
 
 
 @dataclass(frozen=True, order=True)
@@ -166,6 +167,8 @@ class App:
     param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict)
     ignore: tuple[IgnoreRule, ...] = ()
     policy_drift: DriftMode | None = None
+    # no `environments:` in the file: the app goes to every environment, prod included
+    all_environments: bool = False
 
     @property
     def id(self) -> str:
@@ -183,6 +186,8 @@ class Settings:
     state_committer: str | None = None  # default: the author
     kubernetes_version: str = "1.31"
     source: SourceLocation | None = None
+    teams: tuple[str, ...] | None = None  # the team registry; None = any team folder is a team
+    teams_source: SourceLocation | None = None
 
 
 @dataclass(frozen=True)

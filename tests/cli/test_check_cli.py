@@ -114,7 +114,7 @@ def test_plaintext_secret_is_refused(run_cli: RunCli, probe_repo: Path) -> None:
     )
     code, _, err = check(run_cli, probe_repo, "apps/qa/probe.yaml")
     assert code == 2
-    assert "blueprints/probe/main.jsonnet: error: Secret x" in err
+    assert "blueprints/probe/main.jsonnet:1: error: Secret x" in err  # the line, by text search
     assert "plaintext" in err
     assert "hunter2" not in err
 

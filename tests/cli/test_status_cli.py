@@ -117,3 +117,18 @@ def test_live_scan(run_cli: RunCli, repo: SyncConfigRepo, test_cluster: TestClus
     code, out, _ = run_cli("--config", str(repo.root), "status", "--live", "-o", "json", *args)
     [row] = json.loads(out)["apps"]
     assert row["status"] == "in-sync" and row["sync"] == "live scan"
+
+
+def test_live_without_a_reachable_cluster_is_an_error(
+    run_cli: RunCli, repo: SyncConfigRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # field test: no kubeconfig printed "no apps in the status document" and exited 0
+    repo.publish()
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent-kubeconfig"))
+    missing = str(tmp_path / "absent-kubeconfig")
+    code, out, err = run_cli(
+        "--config", str(repo.root), "status", "--live", "--kubeconfig", missing
+    )
+    assert code == 2, out + err
+    assert "dev/dev-1: cannot scan the cluster for --live" in err
+    assert "--kubeconfig" in err

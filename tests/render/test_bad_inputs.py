@@ -281,6 +281,46 @@ CASES = [
         "expected a list",
     ),
     Case(
+        "environment param no blueprint declares",
+        lambda r: (r / "environments/dev.yaml").write_text(
+            (r / "environments/dev.yaml").read_text().replace("logLevel:", "loglevel:")
+        ),
+        "environments/dev.yaml:17",
+        "did you mean `logLevel`",
+    ),
+    Case(
+        "blueprint default breaks its schema",
+        lambda r: (r / "blueprints/probe/blueprint.yaml").write_text(
+            (r / "blueprints/probe/blueprint.yaml")
+            .read_text()
+            .replace("default: hello", "default: 7")
+        ),
+        "blueprints/probe/blueprint.yaml:11:32",
+        "its default breaks its own schema",
+    ),
+    Case(
+        "API version the cluster does not serve",
+        probe_main(
+            "function(app, env, params) [\n"
+            "  {apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: {name: 'p'},"
+            " spec: {minAvailable: 1}},\n]\n"
+        ),
+        "blueprints/probe/main.jsonnet:2",
+        "not served by Kubernetes 1.20",
+    ),
+    Case(
+        "namespace over 63 characters",
+        app(
+            "platform-observability-eu1",
+            "metrics-aggregation-gateway-tenant-alpha",
+            "apiVersion: midway.dev/v1\nkind: App\nmetadata:\n"
+            "  {name: metrics-aggregation-gateway-tenant-alpha, team: platform-observability-eu1}\n"
+            "spec: {blueprint: probe@^1, environments: {dev: {}}}\n",
+        ),
+        "environments/dev.yaml:13",
+        "is 67 characters; Kubernetes allows at most 63",
+    ),
+    Case(
         "runaway evaluation (time guard)",
         probe_main(
             "local f(n) = if n == 0 then 0 else f(n - 1) + f(n - 1);\n"

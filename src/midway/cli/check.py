@@ -16,6 +16,8 @@ import click
 from midway.cli.context import CliContext
 from midway.config.loader import load_config
 from midway.config.source import ConfigSource, DiskSource
+from midway.errors import MidwayError, MidwayErrors, SourceLocation
+from midway.model import ConfigRepo
 from midway.preview.affected import affected_apps, is_config_path, with_namespace_neighbours
 from midway.render.cache import Cache
 from midway.render.examples import blueprints_touched, example_config
@@ -36,6 +38,53 @@ def config_paths(root: Path, files: Iterable[str]) -> list[str]:
         if is_config_path(rel):
             found.add(rel)
     return sorted(found)
+
+
+def _require_files(paths: list[str], source: ConfigSource, staged: bool) -> list[str]:
+    """The given paths, a directory standing for the files below it. A named file that is not
+    there is a mistake (a typo, a stale path): checking nothing and saying "ok" would let it
+    through."""
+    present = source.paths()
+    known = set(present)
+    found: set[str] = set()
+    missing: list[str] = []
+    for path in paths:
+        if path in known:
+            found.add(path)
+            continue
+        below = [p for p in present if p.startswith(path.rstrip("/") + "/")]
+        if below:
+            found.update(below)
+        else:
+            missing.append(path)
+    where = "in the git index (stage it with git add)" if staged else "in the config repo"
+    MidwayErrors.raise_if_any(
+        MidwayError(
+            f"no such file {where}",
+            SourceLocation(p),
+            hint="check the path; files are taken relative to the current directory",
+        )
+        for p in missing
+    )
+    return sorted(found)
+
+
+def _note_every_environment(
+    ctx: CliContext, config: ConfigRepo, apps: Iterable[str] | None
+) -> None:
+    """An app without `environments:` goes everywhere, prod included, and into every
+    environment added later: legal (exit 0), but worth a line in review."""
+    if ctx.quiet:
+        return
+    chosen = config.apps.values() if apps is None else [config.apps[a] for a in sorted(apps)]
+    names = ", ".join(e.name for e in config.environments_in_order())
+    for app in chosen:
+        if app.all_environments:
+            click.echo(
+                f"note: {app.source.path}: no `environments:`, so {app.id} deploys to every "
+                f"environment ({names}) and to any added later; list them to choose",
+                err=True,
+            )
 
 
 @click.command()
@@ -72,8 +121,10 @@ def check(
         from midway.config.gitsource import GitSource  # pygit2 only when asked
 
         source = GitSource.staged(root)
+    paths = _require_files(paths, source, staged)
     config = load_config(source, cache)
     apps = affected_apps(paths, [config]) if files else None
+    _note_every_environment(ctx, config, apps)
     if apps is not None:
         apps = with_namespace_neighbours(apps, config)
     rendered = 0

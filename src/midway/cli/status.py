@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from midway.cli.context import CliContext
-from midway.errors import EXIT_ERROR, ClusterError, MidwayError
+from midway.errors import ClusterError, MidwayError, MidwayErrors
 
 
 @click.command()
@@ -81,11 +81,11 @@ def status(
         )
     else:
         _print_tables(ctx, document, rows, live)
-        for problem in problems:
-            click.echo(f"{problem['destination']}: {problem['error']}", err=True)
-    # a live scan that could not look at a destination did not answer the question
-    if live and problems:
-        sys.exit(EXIT_ERROR)
+        if not live:
+            for problem in problems:
+                click.echo(f"{problem['destination']}: {problem['error']}", err=True)
+    if live:
+        _raise_unscanned(problems)
 
 
 def _problems(document: dict[str, Any], env: str | None) -> list[dict[str, Any]]:
@@ -95,9 +95,22 @@ def _problems(document: dict[str, Any], env: str | None) -> list[dict[str, Any]]
         if env is not None and dest.get("env") != env:
             continue
         why = dest.get("refused") or dest.get("error")
-        if why:
-            found.append({"destination": name, "error": str(why)})
+        if why or dest.get("reachable") is False:
+            found.append({"destination": name, "error": str(why or "unreachable")})
     return found
+
+
+def _raise_unscanned(problems: list[dict[str, Any]]) -> None:
+    """--live that could not scan a destination did not answer the question: exit 2, not an
+    empty table that reads like "nothing deployed"."""
+    MidwayErrors.raise_if_any(
+        MidwayError(
+            f"{problem['destination']}: cannot scan the cluster for --live: {problem['error']}",
+            hint="pass --kubeconfig/--context (or set KUBECONFIG), or drop --live to read "
+            "the daemon's status file",
+        )
+        for problem in problems
+    )
 
 
 def _rows(document: dict[str, Any], env: str | None) -> list[dict[str, Any]]:

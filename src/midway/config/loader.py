@@ -15,6 +15,9 @@ import orjson
 from midway import gc_pause
 from midway.cache import Cache
 from midway.config import schemas
+from midway.config.env_params import unused_env_params
+from midway.config.k8s_names import namespace_errors
+from midway.config.param_defaults import default_errors
 from midway.config.semver import parse_range, parse_version, sort_newest_first
 from midway.config.source import ConfigSource
 from midway.config.validation import did_you_mean, schema_errors
@@ -45,7 +48,7 @@ _BLUEPRINT_DIR = re.compile(
 # Cached documents were validated by these schemas: any schema change invalidates them.
 # Bump the prefix when parsing itself changes.
 DOCUMENT_FORMAT = (
-    "config-doc-3-"
+    "config-doc-4-"
     + hashlib.sha256(json.dumps(schemas.BY_KIND, sort_keys=True).encode()).hexdigest()[:16]
 )
 CACHE_NAMESPACE = "yaml"
@@ -106,18 +109,21 @@ def _load(source: ConfigSource, cache: Cache | None) -> ConfigRepo:
 
     blueprints = _collect(errors, _load_blueprints, docs, paths)
     environments = _collect(errors, _load_environments, docs, paths)
-    apps = _collect(errors, _load_apps, docs, paths, environments or {})
+    apps = _collect(errors, _load_apps, docs, paths, environments or {}, settings)
     if cache is not None:
         cache.flush()
     MidwayErrors.raise_if_any(errors)
     assert blueprints is not None and environments is not None and apps is not None
-    return ConfigRepo(
+    config = ConfigRepo(
         settings=settings,
         blueprints=blueprints,
         environments=environments,
         apps=apps,
         revision=source.revision,
     )
+    # checks across files, on the model (cheap; never cached, like every error)
+    MidwayErrors.raise_if_any([*unused_env_params(config), *namespace_errors(config)])
+    return config
 
 
 def _collect(errors: list[MidwayError], fn: Any, *args: Any) -> Any:
@@ -143,6 +149,12 @@ def _document(source: ConfigSource, path: str, kind: str) -> YamlDocument:
         )
     problems = schema_errors(schemas.BY_KIND[kind], doc.value, doc.where)
     MidwayErrors.raise_if_any(problems)
+    if kind == "Blueprint":
+        # A default that breaks its own schema would fail every app, each blamed for it.
+        # Checked here, before the document is cached: a cached blueprint passed it (~10 ms
+        # of schema compiling a run otherwise).
+        parameters = doc.value["spec"]["parameters"]
+        MidwayErrors.raise_if_any(default_errors(parameters, doc.where, ("spec", "parameters")))
     return doc
 
 
@@ -177,7 +189,14 @@ def _load_settings(docs: _Documents) -> Settings:
         state_committer=state.get("committer"),
         kubernetes_version=spec.get("kubernetesVersion", "1.31"),
         source=doc.where(()),
+        teams=_team_names(spec["teams"]) if "teams" in spec else None,
+        teams_source=doc.where(("spec", "teams")) if "teams" in spec else None,
     )
+
+
+def _team_names(raw: Any) -> tuple[str, ...]:
+    # a list of names, or a mapping name -> {owners, description} (the details are for people)
+    return tuple(sorted(raw if isinstance(raw, list) else raw.keys()))
 
 
 def _load_blueprints(
@@ -414,6 +433,7 @@ def _load_environment(docs: _Documents, path: str) -> Environment:
         argocd_project=argo.get("project", "default"),
         source=doc.where(()),
         param_sources=_sub_locations(doc, ("spec", "params")),
+        namespace_source=doc.where(("spec", "namespace")) if "namespace" in spec else None,
     )
 
 
@@ -425,6 +445,7 @@ def _load_apps(
     docs: _Documents,
     paths: list[str],
     environments: Mapping[str, Environment],
+    settings: Settings,
     errors: list[MidwayError],
 ) -> dict[str, App]:
     apps: dict[str, App] = {}
@@ -442,7 +463,7 @@ def _load_apps(
             )
             continue
         try:
-            app = _load_app(docs, path, environments)
+            app = _load_app(docs, path, environments, settings)
         except MidwayError as exc:
             errors.append(exc)
             continue
@@ -450,7 +471,9 @@ def _load_apps(
     return dict(sorted(apps.items()))
 
 
-def _load_app(docs: _Documents, path: str, environments: Mapping[str, Environment]) -> App:
+def _load_app(
+    docs: _Documents, path: str, environments: Mapping[str, Environment], settings: Settings
+) -> App:
     doc = docs.get(path, "App")
     value = doc.value
     meta, spec = value["metadata"], value["spec"]
@@ -463,6 +486,7 @@ def _load_app(docs: _Documents, path: str, environments: Mapping[str, Environmen
             doc.where(("metadata",)),
             hint="the file path and metadata.team/metadata.name must agree",
         )
+    _check_team(meta["team"], doc.where(("metadata", "team")), settings)
     ref = spec["blueprint"]
     name, _, range_text = ref.partition("@")
     ref_where = doc.where(("spec", "blueprint"))
@@ -501,4 +525,19 @@ def _load_app(docs: _Documents, path: str, environments: Mapping[str, Environmen
         param_sources=_sub_locations(doc, ("spec", "params")),
         ignore=_ignore_rules(doc, ("spec", "drift")),
         policy_drift=drift.get("policy"),
+        all_environments=wanted is None,
+    )
+
+
+def _check_team(team: str, where: SourceLocation, settings: Settings) -> None:
+    """With a team registry in midway.yaml, a team folder must be a registered team: a typo
+    (`apps/dtaa/`) would otherwise create a new team, namespace and label quietly."""
+    if settings.teams is None or team in settings.teams:
+        return
+    raise MidwayError(
+        f"team `{team}` is not in the team registry (`teams:` in midway.yaml)",
+        where,
+        hint=did_you_mean(team, list(settings.teams))
+        or f"registered teams: {', '.join(settings.teams)}; add the team to midway.yaml "
+        f"({settings.teams_source}) if it is new",
     )

@@ -207,6 +207,25 @@ SETTINGS = _kind(
         "additionalProperties": False,
         "properties": {
             "kubernetesVersion": {"type": "string", "pattern": r"^\d+\.\d+$"},
+            "teams": {
+                "description": "the team registry: a list of team names, or a mapping "
+                "name -> {owners, description}; apps/<team>/ must then be one of them",
+                "anyOf": [
+                    {"type": "array", "items": _name, "uniqueItems": True},
+                    {
+                        "type": "object",
+                        "propertyNames": _name,
+                        "additionalProperties": {
+                            "type": ["object", "null"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "owners": {"type": "array", "items": {"type": "string"}},
+                                "description": {"type": "string"},
+                            },
+                        },
+                    },
+                ],
+            },
             "state": {
                 "type": "object",
                 "additionalProperties": False,

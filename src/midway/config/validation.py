@@ -16,6 +16,12 @@ from midway.errors import MidwayError, SourceLocation
 from midway.model import JSON, ParamPath
 
 Locator = Callable[[ParamPath], SourceLocation]
+# A blueprint's own wording for a violation, next to the keyword it explains (the name
+# ajv-errors uses): `not: {pattern: ':latest$'}, errorMessage: "pin a version, not latest"`.
+# A string words every violation of that schema's own keywords; a mapping words them one by
+# one (`errorMessage: {not: "...", pattern: "..."}`). type, enum, required and unknown keys
+# keep midway's wording (it already names the expected type, the values, the key).
+CUSTOM_MESSAGE = "errorMessage"
 
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -174,23 +180,57 @@ def _translate(
 
 
 def _plain_message(error: ValidationError) -> str:
+    """The violation in words: never jsonschema's `… should not be valid under {…}`."""
+    schema: Any = error.schema
     v, limit, value = error.validator, error.validator_value, error.instance
+    custom = schema.get(CUSTOM_MESSAGE) if isinstance(schema, dict) else None
+    if isinstance(custom, dict):  # per keyword: {pattern: "...", not: "..."}
+        custom = custom.get(str(v))
+    if isinstance(custom, str) and custom:
+        return custom  # the blueprint author's own wording for this (sub)schema
     limit = cast(Any, limit)
-    if v == "minimum":
-        return f"{_short(value)} is below the minimum {limit}"
-    if v == "maximum":
-        return f"{_short(value)} is above the maximum {limit}"
-    if v == "pattern":
-        return f"{_short(value)} does not match the pattern {limit}"
-    if v == "minLength":
-        return f"{_short(value)} is shorter than {limit} characters"
-    if v == "maxLength":
-        return f"{_short(value)} is longer than {limit} characters"
-    if v == "minItems":
-        return f"needs at least {limit} item(s)"
-    if v == "maxItems":
-        return f"allows at most {limit} item(s)"
-    return error.message
+    shown = _short(value)
+    words: dict[str, Callable[[], str]] = {
+        "minimum": lambda: f"{shown} is below the minimum {limit}",
+        "maximum": lambda: f"{shown} is above the maximum {limit}",
+        "exclusiveMinimum": lambda: f"{shown} must be greater than {limit}",
+        "exclusiveMaximum": lambda: f"{shown} must be less than {limit}",
+        "multipleOf": lambda: f"{shown} must be a multiple of {limit}",
+        "pattern": lambda: f"{shown} does not match the pattern {limit}",
+        "minLength": lambda: f"{shown} must be at least {limit} character(s) long",
+        "maxLength": lambda: f"{shown} must be at most {limit} characters long",
+        "minItems": lambda: f"needs at least {limit} item(s)",
+        "maxItems": lambda: f"allows at most {limit} item(s)",
+        "uniqueItems": lambda: "lists an item more than once; items must be unique",
+        "minProperties": lambda: f"needs at least {limit} key(s)",
+        "maxProperties": lambda: f"allows at most {limit} key(s)",
+        "const": lambda: f"{shown} must be exactly {_short(limit)}",
+        "not": lambda: _negated(shown, limit),
+        "oneOf": lambda: (
+            f"{shown} matches more than one of the allowed forms; make it match exactly one"
+        ),
+        "anyOf": lambda: f"{shown} matches none of the allowed forms",
+        "format": lambda: f"{shown} is not a valid {limit}",
+        "dependentRequired": lambda: (
+            "a key here needs another key next to it: "
+            + "; ".join(f"{k} needs {', '.join(d)}" for k, d in dict(limit).items())
+        ),
+        "propertyNames": lambda: f"key {shown} is not an allowed name here",
+        "false": lambda: "nothing is allowed here",
+    }
+    found = words.get(str(v))
+    return found() if found is not None else error.message
+
+
+def _negated(shown: str, schema: Any) -> str:
+    if isinstance(schema, dict):
+        if "pattern" in schema:
+            return f"{shown} must not match the pattern {schema['pattern']}"
+        if "enum" in schema:
+            return f"{shown} must not be one of {', '.join(_short(v) for v in schema['enum'])}"
+        if "const" in schema:
+            return f"{shown} must not be {_short(schema['const'])}"
+    return f"{shown} is a value this parameter explicitly refuses"
 
 
 def _describe_property(schema: Mapping[str, Any], key: str) -> str | None:

@@ -5,7 +5,11 @@ rebuilds a Python validator per call (~6 ms an object). We compile one jsonschem
 per (version, apiVersion, kind) and reuse it: ~13 µs an object, so every object of a
 15,000-object render is checked for well under a second of CPU.
 Kinds the bundle does not know (CRDs, or API versions older than the bundle) are reported as
-"not validated", never as errors: the server's dry-run has the last word.
+"not validated", never as errors: the server's dry-run has the last word — except what we can
+tell for sure offline: an API version the target Kubernetes version does not serve
+(`api_versions.py`) and names or label values beyond Kubernetes' limits. For targets older than
+the oldest bundled schemas, removed betas with an unchanged shape are checked against their
+successor's schema (`api_versions.SCHEMA_TWINS`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
+
+from midway.config.k8s_names import dns_label_problem, label_value_problem
+from midway.render.api_versions import SCHEMA_TWINS, parse_minor, unserved
 
 
 @functools.cache
@@ -38,9 +45,9 @@ class SchemaProblem:
     message: str
 
 
-def _minor(version: str) -> tuple[int, int]:
-    major, minor = version.lstrip("v").split(".")[:2]
-    return int(major), int(minor)
+_minor = parse_minor
+# kinds whose names must be DNS-1123 labels (63), not subdomains: they become DNS names
+_LABEL_NAMED_KINDS = frozenset({"Service", "Namespace"})
 
 
 @functools.cache
@@ -91,15 +98,52 @@ def warm_schemas(target_version: str) -> None:
     _registry(schema_version_for(target_version))
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _name_problems(body: Mapping[str, Any]) -> list[SchemaProblem]:
+    """Names and label values beyond Kubernetes' limits (the schemas do not encode them)."""
+    found: list[SchemaProblem] = []
+    meta = _mapping(body.get("metadata"))
+    name = meta.get("name")
+    if body.get("kind") in _LABEL_NAMED_KINDS and isinstance(name, str):
+        problem = dns_label_problem(name)
+        if problem is not None:
+            found.append(SchemaProblem("metadata.name", f"a {body['kind']} name {problem}"))
+    template_meta = _mapping(_mapping(_mapping(body.get("spec")).get("template")).get("metadata"))
+    for at, labels in (
+        ("metadata.labels", meta.get("labels")),
+        ("spec.template.metadata.labels", template_meta.get("labels")),
+    ):
+        if not isinstance(labels, dict):
+            continue
+        for key, value in sorted(labels.items()):
+            if isinstance(value, str):
+                problem = label_value_problem(value)
+                if problem is not None:
+                    found.append(SchemaProblem(f"{at}.{key}", f"label value `{value}` {problem}"))
+    return found
+
+
 def validate_object(body: Mapping[str, Any], target_version: str) -> list[SchemaProblem] | None:
     """Problems found, [] if valid, or None when the schema set does not know this kind."""
+    api_version, kind = str(body.get("apiVersion")), str(body.get("kind"))
+    not_served = unserved(api_version, kind, target_version)
+    if not_served is not None:
+        return [SchemaProblem("apiVersion", not_served)]
+    problems = _name_problems(body)
     version = schema_version_for(target_version)
-    validator = _validator(version, str(body.get("apiVersion")), str(body.get("kind")))
+    validator = _validator(version, api_version, kind)
+    twin = SCHEMA_TWINS.get((api_version, kind))
+    if validator is None and twin is not None and _minor(target_version) < _minor(version):
+        # a removed beta on a target older than the bundle: its successor has the same shape
+        validator = _validator(version, twin, kind)
+        body = {**body, "apiVersion": twin}
     if validator is None:
-        return None
+        return problems or None
     if validator.is_valid(body):
-        return []
-    problems = []
+        return problems
     for error in validator.iter_errors(body):
         path = ".".join(str(p) for p in error.instance_path)
         problems.append(SchemaProblem(path or "(object)", error.message))

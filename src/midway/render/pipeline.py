@@ -37,6 +37,7 @@ from midway.model import (
 from midway.render import pool
 from midway.render.cache import Cache
 from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
+from midway.render.error_groups import group_unit_errors
 from midway.render.normalize import NormalizedObject, namespace_for
 from midway.render.ownership import Claim, ownership_errors
 from midway.render.params import (
@@ -45,11 +46,13 @@ from midway.render.params import (
     resolve_blueprint,
     validate_params,
 )
+from midway.render.refusal_lines import Placer
 
 CACHE_NAMESPACE = "unit"  # content key -> output
 INPUT_NAMESPACE = "input"  # input key -> content key
 # Bump when normalisation or serialisation changes output for the same evaluation.
-OUTPUT_FORMAT = "manifest-format-5"  # 5: more cluster-scoped kinds
+# 5: more cluster-scoped kinds; 6: served API versions, name limits
+OUTPUT_FORMAT = "manifest-format-6"
 Progress = Callable[[int, int], None]
 
 
@@ -327,6 +330,28 @@ def _evaluate_pending(
     worker_pool: pool.WorkerPool,
 ) -> int:
     """Fill `outcomes` for units the input key did not find; returns evaluations run."""
+    unit_errors: list[tuple[MidwayError, RenderUnit]] = []
+    try:
+        return _evaluate_units(
+            pending, source, cache, options, errors, unit_errors, outcomes, worker_pool
+        )
+    finally:
+        # each distinct error once, with the apps and destinations it affects (lines for
+        # refusals first, so a re-blamed error groups with its peers)
+        placer = Placer(source, {u.blueprint.ref: u.blueprint.directory for u in pending})
+        errors.extend(group_unit_errors((placer.place(e), u) for e, u in unit_errors))
+
+
+def _evaluate_units(
+    pending: list[_Unit],
+    source: ConfigSource,
+    cache: Cache,
+    options: RenderOptions,
+    errors: list[MidwayError],
+    unit_errors: list[tuple[MidwayError, RenderUnit]],
+    outcomes: dict[str, _Outcome],
+    worker_pool: pool.WorkerPool,
+) -> int:
     for item in pending:
         _prepare(item)
     stored = cache.get_many(CACHE_NAMESPACE, (u.key for u in pending))
@@ -347,7 +372,7 @@ def _evaluate_pending(
             assert item.merged is not None
             validate_params(item.blueprint, item.env, item.app, item.merged)
         except MidwayError as exc:
-            errors.append(exc)
+            unit_errors.append((exc, item.unit))
             continue
         misses[item.key] = item
     if not misses:
@@ -404,7 +429,7 @@ def _evaluate_pending(
     for items, batch_results in zip(owners, results, strict=True):
         for item, unit_result in zip(items, batch_results, strict=True):
             if unit_result.error is not None:
-                errors.append(unit_result.error.to_error())
+                unit_errors.append((unit_result.error.to_error(), item.unit))
                 continue
             outcome = _Outcome(_rows(unit_result.objects), list(unit_result.unvalidated))
             by_key[item.key] = outcome
