@@ -94,7 +94,7 @@ class DestinationSupervisor:
                 runtime.reconciler.set_desired(target, previous=previous, restored_commit=restored)
             else:
                 runtime.reconciler.set_desired(target)
-            self.metrics.state_commit_info.labels(*runtime.labels, head[:12]).set(1)
+            self.metrics.set_state_commit(*runtime.labels, head[:12])
 
     def not_ready(self, config: ConfigRepo | None, held: frozenset[int]) -> list[str]:
         """Why the wanted destinations are not ready (none: they are)."""

@@ -250,12 +250,15 @@ def correct_object(
     fights: FightTracker | None = None,
     dry_run: bool = False,
     always_apply: bool = False,
+    rollout: bool = False,
     clock: Callable[[], float] = time.time,
 ) -> ChangeSetEntry:
     """Apply `desired` where `drift` says live differs, per `policy`.
 
     `always_apply` applies even when the verdict is in-sync (the desired object changed in
     a new state commit: an offline compare cannot see fields midway should now release).
+    `rollout` says the desired object changed since the state applied before: a write is
+    then reported as a rollout of the new desired state, not as drift someone caused.
     Cluster failures raise ClusterError; the caller records them (and backs off).
     """
     entry = ChangeSetEntry(
@@ -311,13 +314,16 @@ def correct_object(
     action: Action
     if drift.live is None or drift.status == "missing":
         action = "created"
-        notes.insert(0, "missing from the cluster")
+        notes.insert(0, "rollout: new desired object" if rollout else "missing from the cluster")
     elif (dry_run and (prepared.corrected or always_apply)) or (not dry_run and after != before):
         action = "configured"
         managers = sorted({f.manager or UNKNOWN_MANAGER for f in prepared.corrected})
-        notes.insert(
-            0, f"drift by {', '.join(managers)} corrected" if managers else "desired state changed"
-        )
+        if rollout or not managers:
+            notes.insert(
+                0, "rollout: desired state changed" if rollout else "desired state changed"
+            )
+        else:
+            notes.insert(0, f"drift by {', '.join(managers)} corrected")
     else:
         action = "unchanged"
     if fights is not None and not dry_run:
