@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +185,100 @@ def test_an_hpa_someone_else_created_owns_replicas_for_the_daemon(
             what="web's replicas ignored (preset hpa-replicas)",
         )
         assert _replicas(test_cluster, web, "web") == 3  # left to the HPA
+
+
+def _sample(body: str, name: str, **labels: str) -> float | None:
+    """One sample of a Prometheus text exposition (None when absent)."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in body.splitlines():
+        if line.startswith(f"{name}{{"):
+            got = line[len(name) + 1 : line.index("}")]
+            if ",".join(sorted(got.split(","))) == wanted:
+                return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def _assert_unknown_while_down(port: int) -> None:
+    from support.syncenv import http_get
+
+    _, body = http_get(port, "/metrics")
+    dest = {"env": "dev", "cluster": "dev-1"}
+    assert _sample(body, "midway_objects", **dest, status="missing") == 0, body
+    assert _sample(body, "midway_objects", **dest, status="unknown") == 4, body
+    assert _sample(body, "midway_cluster_reachable", **dest) == 0
+    _, status_text = http_get(port, "/status")
+    status = json.loads(status_text)["destinations"]["dev/dev-1"]
+    assert status["reachable"] is False
+    assert status["apps"]["qa/alpha"]["status"] == "unknown"
+    assert status["objects"]["missing"] == 0
+
+
+@pytest.mark.slow
+def test_an_unreachable_cluster_is_unknown_not_missing_and_logged_once(tmp_path: Path) -> None:
+    """A real daemon process, started while its (private) cluster is down, then losing it
+    again while running: meanwhile its objects are "unknown", never "missing" (metrics and
+    /status); the log says "cluster unreachable" and "reachable again" once per outage,
+    without urllib3's retry warnings or a line per retry."""
+    import signal
+    import subprocess
+    import sys
+
+    from support.cluster import private_cluster
+    from support.syncenv import free_port, http_get
+
+    with private_cluster("daemon-signals", port_block=530) as cluster:
+        repo = SyncConfigRepo.create(tmp_path, policy="correct")
+        repo.set_environment(policy="correct", server=cluster.server)
+        repo.set_app("alpha", {"v": "1"}, extra=3)  # 4 objects
+        repo.commit("alpha")
+        namespace = repo.namespace("alpha")
+        port = free_port()
+        log = tmp_path / "daemon.log"
+        command = [
+            *(sys.executable, "-m", "midway.cli.main", "--config", str(repo.root), "daemon"),
+            *("--port", str(port), "--host", "127.0.0.1", "--env", "dev"),
+            *("--kubeconfig", str(cluster.kubeconfig), "--context", cluster.context),
+            *("--log-format", "json", "--status-file", str(tmp_path / "status.json")),
+        ]
+        cluster.stop_apiserver()  # outage 1: down before the daemon starts
+        with log.open("wb") as handle:
+            process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: http_get(port, "/readyz")[0] == 503, 20, what="/readyz 503")
+            time.sleep(6.0)  # the first apply fails and retries meanwhile
+            _assert_unknown_while_down(port)
+            cluster.start_apiserver()
+            wait_for(lambda: http_get(port, "/readyz")[0] == 200, 40, what="ready")
+            wait_for(lambda: configmap_data(cluster, namespace, "alpha-kv"), 30, what="alpha-kv")
+
+            cluster.stop_apiserver()  # outage 2: while running, with a rollout pending
+            wait_for(lambda: http_get(port, "/readyz")[0] == 503, 10, what="/readyz 503")
+            repo.set_app("alpha", {"v": "2"}, extra=3)
+            repo.commit("alpha v2")
+            time.sleep(6.0)  # retries of watches and of the rollout happen meanwhile
+            _assert_unknown_while_down(port)
+            cluster.start_apiserver()
+            wait_for(lambda: http_get(port, "/readyz")[0] == 200, 40, what="ready again")
+            wait_for(
+                lambda: configmap_data(cluster, namespace, "alpha-kv") == {"v": "2"},
+                30,
+                what="the rollout applied once the cluster is back",
+            )
+            process.send_signal(signal.SIGTERM)
+            process.wait(15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+    text = log.read_text()
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    assert len(lines) == len(text.splitlines()), text[-3000:]  # nothing but midway's log
+    assert not [line for line in lines if line["logger"].startswith("urllib3")]
+    assert "Retrying" not in text
+    assert len([x for x in lines if x["msg"].startswith("cluster unreachable")]) == 2, text
+    assert len([x for x in lines if x["msg"] == "cluster reachable again"]) == 2, text
+    watch_failures = [x for x in lines if x["msg"].startswith("watch of configmaps failed")]
+    assert len(watch_failures) <= 1, watch_failures
+    retries = [x for x in lines if x["msg"].startswith("reconcile of")]
+    assert not retries, retries  # while unreachable, the probe's line says it all
+    print(f"{len(lines)} log lines")
