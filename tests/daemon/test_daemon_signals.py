@@ -163,8 +163,7 @@ def test_an_hpa_someone_else_created_owns_replicas_for_the_daemon(
     with daemon_thread(repo, test_cluster) as daemon:
         wait_for(
             lambda: (
-                kubectl(test_cluster, "-n", web, "get", "deployment", "web", check=False)
-                .returncode
+                kubectl(test_cluster, "-n", web, "get", "deployment", "web", check=False).returncode
                 == 0
             ),
             20,

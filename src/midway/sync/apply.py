@@ -41,7 +41,12 @@ from midway.drift.model import (
     FieldDrift,
     ObjectDrift,
 )
-from midway.model import FIELD_MANAGER, Destination
+from midway.model import (
+    ANNOTATION_CREATED_NAMESPACE,
+    FIELD_MANAGER,
+    Destination,
+    implicit_namespace,
+)
 from midway.sync.changeset import (
     Action,
     ChangeSetEntry,
@@ -62,7 +67,7 @@ from midway.sync.fights import FightTracker
 from midway.sync.policy import ObjectPolicy, describe_rule, ignoring_rule
 
 MAX_CONFLICT_ROUNDS = 3
-CREATED_NAMESPACE_ANNOTATION = "midway.dev/created-namespace"
+CREATED_NAMESPACE_ANNOTATION = ANNOTATION_CREATED_NAMESPACE
 
 
 @dataclass
@@ -159,16 +164,12 @@ def _namespace_missing(exc: NotFound) -> str | None:
 def ensure_namespace(conn: Connection, name: str) -> bool:
     """Create namespace `name` if it is missing; True when midway created it.
 
-    Not labelled as managed by midway: namespaces are never pruned, and a label would make
-    the drift scan list it as an orphan.
+    Not labelled as managed by midway (model.implicit_namespace, the rule `midway apply`
+    follows too): namespaces are never pruned, and a label would make the drift scan list
+    it as an orphan.
     """
-    body = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": name, "annotations": {CREATED_NAMESPACE_ANNOTATION: "true"}},
-    }
     try:
-        create(conn, body)
+        create(conn, implicit_namespace(name))
     except AlreadyExists:
         return False
     return True
