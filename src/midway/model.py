@@ -47,7 +47,7 @@ class IgnoreRule:
 
 @dataclass(frozen=True)
 class ArgoSyncPolicy:
-    automated: bool = True
+    automated: bool = False  # only when the environment says so (docs/state-repo.md)
     prune: bool = False
     self_heal: bool = False
 
