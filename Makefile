@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/midway --config . publish
 
-## test: install everything (incl. the real test cluster binaries) and run all tests
+## test: install everything (incl. the real test cluster binaries) and run all tests; a test
+## cluster the run starts is stopped afterwards, one already up (make cluster-up) stays up
 test: $(STAMP) cluster-build
-	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	scripts/with-test-cluster.sh $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -n 2 -m "not slow and not cluster" $(PYTEST_ARGS)

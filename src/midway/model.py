@@ -21,6 +21,10 @@ LABEL_TEAM = "midway.dev/team"
 LABEL_ENV = "midway.dev/env"
 LABEL_CLUSTER = "midway.dev/cluster"
 ANNOTATION_BLUEPRINT = "midway.dev/blueprint"
+# A namespace midway created only because its objects needed one (no blueprint renders it):
+# annotated, NOT labelled as midway's. It is no desired object, so it must never look like
+# one of midway's (an orphan to prune would take every object in it along).
+ANNOTATION_CREATED_NAMESPACE = "midway.dev/created-namespace"
 
 # Prune protection (docs/blueprints.md, "Cluster-scoped objects and their ownership").
 # `midway.dev/prune: disabled` keeps any object from being pruned (as Flux's
@@ -53,7 +57,7 @@ class IgnoreRule:
 
 @dataclass(frozen=True)
 class ArgoSyncPolicy:
-    automated: bool = True
+    automated: bool = False  # only when the environment says so (docs/state-repo.md)
     prune: bool = False
     self_heal: bool = False
 
@@ -280,3 +284,13 @@ class RenderResult:
     evaluations: int = 0  # how many Jsonnet evaluations ran (cache misses)
     resolved: Mapping[str, str] = field(default_factory=dict)  # app id -> "blueprint@version"
     unvalidated: tuple[str, ...] = ()  # "<apiVersion> <kind>" the offline schemas do not know
+
+
+def implicit_namespace(name: str) -> dict[str, Any]:
+    """The body of a namespace midway creates for its objects (see ANNOTATION_CREATED_NAMESPACE).
+    A Namespace a blueprint renders is a desired object instead, labelled like any other."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "annotations": {ANNOTATION_CREATED_NAMESPACE: "true"}},
+    }

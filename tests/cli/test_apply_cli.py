@@ -51,15 +51,15 @@ def test_apply_creates_namespaces_then_objects(tmp_path: Path, drift_crds: TestC
         assert code == 0, err
         assert f"namespace {env.ns('payments-checkout')} created" in out
         assert "24 created" in out
-        labels = kubectl(
-            drift_crds,
-            "get",
-            "namespace",
-            env.ns("payments-checkout"),
-            "-o",
-            "jsonpath={.metadata.labels}",
-        ).stdout
-        assert '"app.kubernetes.io/managed-by":"midway"' in labels
+        namespace = json.loads(
+            kubectl(
+                drift_crds, "get", "namespace", env.ns("payments-checkout"), "-o", "json"
+            ).stdout
+        )
+        # the rule of sync and the daemon: created for midway's objects, not one of them
+        # (a managed-by label would make it an orphan candidate)
+        assert namespace["metadata"]["annotations"]["midway.dev/created-namespace"] == "true"
+        assert "app.kubernetes.io/managed-by" not in (namespace["metadata"].get("labels") or {})
         managers = kubectl(
             drift_crds,
             "-n",

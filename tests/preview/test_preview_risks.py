@@ -269,6 +269,22 @@ def test_blueprint_resolution() -> None:
     assert (note.kind, note.severity) == ("blueprint-version-changed", "info")
 
 
+def test_many_apps_resolving_to_a_new_patch_release_make_one_note() -> None:
+    """43 apps moving from svc@1.4.0 to svc@1.4.1 (field test): one note with the count and
+    the first apps, before the blast radius — not 43 identical lines."""
+    ids = [f"t/a{index:02d}" for index in range(43)] + ["t/odd"]
+    a = [obj(deployment())]
+    base = {i: "svc@1.4.0" for i in ids}
+    head = {i: "svc@1.4.1" for i in ids} | {"t/odd": "svc@1.5.0"}
+    notes = assess(changes(a, a, base_resolved=base, head_resolved=head))
+    assert [n.message for n in notes] == [
+        "43 apps now resolve their blueprint range to `svc@1.4.1` (was `svc@1.4.0`): "
+        "`t/a00`, `t/a01`, `t/a02` and 40 more",
+        "`t/odd` now resolves its blueprint range to `svc@1.5.0` (was `svc@1.4.0`)",
+    ]
+    assert [n.app for n in notes] == [None, "t/odd"]
+
+
 @pytest.mark.parametrize("limit", [65_000, 20_000])
 def test_markdown_stays_under_the_limit(limit: int) -> None:
     base, head = [], []

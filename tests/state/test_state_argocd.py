@@ -276,3 +276,28 @@ def _wait_established(cluster: TestCluster, crd: str, timeout: float = 60) -> No
             return
         time.sleep(0.2)
     pytest.fail(f"CRD {crd} not established after {timeout:.0f}s", pytrace=False)
+
+
+def test_automated_sync_only_where_the_environment_says_so(tmp_path: Path) -> None:
+    """docs/state-repo.md: `automated` only when the environment says so. An environment
+    whose syncPolicy leaves it out gets Applications ArgoCD syncs only when asked to."""
+    from support.example import copy_example
+
+    root = copy_example(tmp_path / "config")
+    prod = root / "environments" / "prod.yaml"
+    text = prod.read_text()
+    assert "syncPolicy: {automated: true, prune: false, selfHeal: false}" in text
+    prod.write_text(text.replace("automated: true, ", ""))
+    source = DiskSource(root)
+    config = load_config(source)
+    assert config.environments["prod"].policy.argocd.automated is False
+    assert config.environments["dev"].policy.argocd.automated is True  # said so
+    result = render_config(config, source, RenderOptions(cache=Cache.disabled()))
+    files = state_files(result, SOURCE)
+    by_env: dict[str, set[bool]] = {}
+    for path, doc in argo_objects(files):
+        if path == ROOT_PATH:
+            continue
+        spec = doc["spec"]["template"]["spec"] if doc["kind"] == "ApplicationSet" else doc["spec"]
+        by_env.setdefault(path.split("/")[1], set()).add("automated" in spec["syncPolicy"])
+    assert by_env["prod"] == {False} and by_env["dev"] == {True}  # prod: an ApplicationSet

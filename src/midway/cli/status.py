@@ -174,6 +174,8 @@ def _drift_text(status: str | None, drift: dict[str, int]) -> str:
     counted = ", ".join(
         f"{n} {what}" for what, n in sorted(drift.items()) if n and what != "in-sync"
     )
+    if status == "unknown":
+        return "unknown (cluster unreachable)"
     if status == "in-sync" or not counted:
         return "in sync" if status != "syncing" else "syncing"
     return f"{status}: {counted}"

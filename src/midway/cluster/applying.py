@@ -22,7 +22,7 @@ from midway.cluster.errors import AlreadyExists
 from midway.cluster.fetching import get, get_resource, namespace_for
 from midway.cluster.patching import apply, create
 from midway.errors import ClusterError
-from midway.model import FIELD_MANAGER, LABEL_MANAGED_BY, MANAGED_BY_VALUE, ObjectKey
+from midway.model import FIELD_MANAGER, ObjectKey, implicit_namespace
 
 # Helm's install order (pkg/releaseutil/kind_sorter.go); kinds not listed go last.
 KIND_ORDER = (
@@ -104,19 +104,15 @@ def apply_order(bodies: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 def ensure_namespaces(
     conn: Connection, names: Iterable[str], *, dry_run: bool = False
 ) -> tuple[str, ...]:
-    """Create the namespaces that do not exist yet (labelled managed-by midway); returns
-    the names created (or that would be, with dry_run)."""
+    """Create the namespaces that do not exist yet (annotated as created by midway, not
+    labelled as its: model.implicit_namespace); returns the names created (or that would
+    be, with dry_run)."""
     created = []
     for name in sorted(set(names)):
         if get(conn, "v1", "Namespace", None, name) is not None:
             continue
-        body = {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": name, "labels": {LABEL_MANAGED_BY: MANAGED_BY_VALUE}},
-        }
         try:
-            create(conn, body, dry_run=dry_run)
+            create(conn, implicit_namespace(name), dry_run=dry_run)
         except AlreadyExists:  # someone else was quicker
             continue
         created.append(name)

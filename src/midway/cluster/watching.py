@@ -145,7 +145,9 @@ class WatchCache:
                 if self._stopping.is_set():
                     break
                 self.last_error = exc if isinstance(exc, ClusterError) else ClusterError(str(exc))
-                log.warning("watch of %s failed (retry in %.1fs): %s", self.resource, delay, exc)
+                # one line when the watch starts failing, not one per retry
+                level = logging.WARNING if delay == self.backoff_s[0] else logging.DEBUG
+                log.log(level, "watch of %s failed (retry in %.1fs): %s", self.resource, delay, exc)
                 need_list = True
                 self.restarts += 1
                 self._stopping.wait(delay * random.uniform(0.8, 1.2))

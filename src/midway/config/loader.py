@@ -413,7 +413,7 @@ def _load_environment(docs: _Documents, path: str) -> Environment:
         prune=policy_raw.get("prune", False),
         allow_empty_prune=policy_raw.get("allowEmptyPrune", False),
         argocd=ArgoSyncPolicy(
-            automated=sync.get("automated", True),
+            automated=sync.get("automated", False),  # off unless the environment says so
             prune=sync.get("prune", policy_raw.get("prune", False)),
             self_heal=sync.get("selfHeal", False),
         ),

@@ -144,7 +144,7 @@ class ClusterWatch:
         except ClusterError as exc:
             if self.reachable:
                 log.warning(
-                    "destination unreachable: %s",
+                    "cluster unreachable: %s",
                     exc.message,
                     extra=fields(destination=str(self.destination)),
                 )
@@ -152,7 +152,7 @@ class ClusterWatch:
             self.last_probe_error = exc.message
             return False
         if not self.reachable:
-            log.info("destination reachable again", extra=fields(destination=str(self.destination)))
+            log.info("cluster reachable again", extra=fields(destination=str(self.destination)))
         self.reachable = True
         self.last_probe_error = None
         return True

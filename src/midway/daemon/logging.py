@@ -78,8 +78,12 @@ def setup_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # The kubernetes client and urllib3 are chatty at INFO about retries we handle anyway.
+    # The kubernetes client and urllib3 are chatty about retries we handle anyway. Every
+    # kubernetes Configuration() resets the "urllib3" logger to WARNING (its `debug`
+    # setter), so the level that sticks is the one of urllib3's connection pool logger,
+    # which emits the `Retrying (Retry(total=0…` warnings.
     logging.getLogger("urllib3").setLevel(logging.ERROR)
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     logging.getLogger("kubernetes").setLevel(logging.WARNING)
     logging.getLogger("watchdog").setLevel(logging.WARNING)
 

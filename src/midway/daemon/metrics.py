@@ -44,13 +44,21 @@ class Metrics:
         )
         self.drift_detected = Counter(
             "midway_drift_detected",
-            "Objects found drifted (after a live change or a resync), by policy.",
+            "Objects found drifted: live changed by someone else while the desired object "
+            "did not change (after a live change or a resync), by policy.",
             [*DEST, "policy"],
             registry=r,
         )
         self.corrections = Counter(
             "midway_corrections",
             "Objects created, configured or pruned by midway.",
+            [*DEST, "action"],
+            registry=r,
+        )
+        self.rollout_applied = Counter(
+            "midway_rollout_applied",
+            "Objects created or configured because their desired state changed in a new "
+            "state commit (a rollout, not drift).",
             [*DEST, "action"],
             registry=r,
         )
@@ -112,10 +120,11 @@ class Metrics:
         )
         self.state_commit_info = Gauge(
             "midway_state_commit_info",
-            "The state commit each destination was last synced to (value 1).",
+            "The state commit each destination is at (value 1; one series per destination).",
             [*DEST, "commit"],
             registry=r,
         )
+        self._commits: dict[tuple[str, str], str] = {}  # destination -> commit label
         self.ready = Gauge("midway_ready", "1 when /readyz answers ok.", registry=r)
         self._watch_sources: list[Callable[[], Iterable[tuple[str, str, str, int, int]]]] = []
         r.register(_WatchCollector(self._watch_sources))
@@ -124,10 +133,23 @@ class Metrics:
         """Register a callable yielding (env, cluster, resource, restarts, objects)."""
         self._watch_sources.append(source)
 
+    def set_state_commit(self, env: str, cluster: str, commit: str) -> None:
+        """Make `commit` the destination's only midway_state_commit_info series."""
+        old = self._commits.get((env, cluster))
+        if old is not None and old != commit:
+            with contextlib.suppress(KeyError):
+                self.state_commit_info.remove(env, cluster, old)
+        self._commits[(env, cluster)] = commit
+        self.state_commit_info.labels(env, cluster, commit).set(1)
+
     def forget_destination(self, env: str, cluster: str) -> None:
         for gauge in (self.queue_depth, self.contested_fields, self.reachable):
             with contextlib.suppress(KeyError):
                 gauge.remove(env, cluster)
+        old = self._commits.pop((env, cluster), None)
+        if old is not None:
+            with contextlib.suppress(KeyError):
+                self.state_commit_info.remove(env, cluster, old)
 
     def exposition(self) -> bytes:
         return bytes(generate_latest(self.registry))

@@ -12,6 +12,12 @@ state commit being applied) and handles one work item at a time, from any worker
 When a new state commit arrives, `set_desired` works out which objects changed (by blob
 id), queues those (applied even if they look in sync: only an apply releases fields the
 blueprint stopped setting) and a prune of the rest.
+
+Rollout vs drift: an object whose desired state changed since the state commit applied
+before is a *rollout* (logged "rollout", counted in midway_rollout_applied_total); only a
+live object that differs from an unchanged desired state is *drift* (someone else changed
+it; midway_drift_detected_total). While the cluster is unreachable nothing is known about
+its objects: they are reported "unknown", never "missing".
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from midway.daemon.metrics import Metrics
 from midway.daemon.queue import Queued, WorkQueue
 from midway.drift.evaluate import evaluate_object
 from midway.drift.model import ClusterFacts, DesiredObject, DriftStatus, ObjectDrift
+from midway.drift.presets.hpa_replicas import may_be_hpa_scaled
+from midway.drift.scan import fetch_hpa_facts
 from midway.errors import ClusterError
 from midway.model import Destination, ObjectKey
 from midway.sync.apply import correct_object, failed_entry
@@ -100,6 +108,7 @@ class Reconciler:
         self._desired: dict[ObjectKey, DesiredObject] = {}
         self._prune_from: tuple[DesiredObject, ...] | None = None  # objects before the change
         self._pending_apply: set[ObjectKey] = set()  # desired changed: apply even if in sync
+        self._rollout: set[ObjectKey] = set()  # desired changed since the last applied commit
         self._verdicts: dict[ObjectKey, DriftStatus] = {}
         self._failing: dict[ObjectKey, str] = {}
         # key -> (versions the cache may still show, wait until)
@@ -110,8 +119,8 @@ class Reconciler:
         # Bumped on every change that reports could show: counts and snapshots are cached
         # per version, so an idle daemon watching 10,000 objects does no work per tick.
         self.version = 0
-        self._counts: tuple[int, dict[str, int]] | None = None
-        self._snapshot: tuple[int, dict[str, Any]] | None = None
+        self._counts: tuple[tuple[int, bool], dict[str, int]] | None = None
+        self._snapshot: tuple[tuple[int, bool], dict[str, Any]] | None = None
 
     # ------------------------------------------------------------------ desired state
 
@@ -141,6 +150,7 @@ class Reconciler:
                     # an offline compare cannot see fields an older commit set and this
                     # one dropped: apply everything once
                     self._pending_apply.update(queue_keys)
+                    self._rollout.update(_changed_since(previous, state.objects))
                 else:
                     before = None  # pruned before the restart already
             else:
@@ -150,7 +160,9 @@ class Reconciler:
                     if old.blobs.get(obj.path) != state.blobs.get(obj.path)
                 ]
                 self._pending_apply.update(queue_keys)
+                self._rollout.update(queue_keys)
             self._pending_apply.intersection_update(self._desired)
+            self._rollout.intersection_update(self._desired)
             for key in list(self._verdicts):
                 if key not in self._desired:
                     del self._verdicts[key]
@@ -195,14 +207,21 @@ class Reconciler:
         elif item.key is not None:
             self._reconcile(item.key, queued)
 
-    def _facts(self) -> ClusterFacts:
-        targets = set()
-        for obj in self.watch.live_objects_of(("autoscaling", "HorizontalPodAutoscaler")):
-            ref = (obj.get("spec") or {}).get("scaleTargetRef") or {}
-            namespace = (obj.get("metadata") or {}).get("namespace") or ""
-            if ref.get("kind") and ref.get("name"):
-                targets.add((str(namespace), str(ref["kind"]), str(ref["name"])))
-        return ClusterFacts(hpa_targets=frozenset(targets))
+    def _evaluate(
+        self, desired: DesiredObject, live: Mapping[str, Any] | None, state: TargetState
+    ) -> ObjectDrift:
+        """The offline verdict. The HPA rule is the drift scan's (every HPA of the namespace
+        that targets the object, whoever created it): its HPAs are listed only when
+        spec.replicas differs, so an object in sync costs no request."""
+        drift = evaluate_object(
+            desired, live, mode="offline", rules=state.policy.ignore, facts=ClusterFacts()
+        )
+        if may_be_hpa_scaled(drift):
+            facts = fetch_hpa_facts(self.conn, [desired.key.namespace], cluster_wide=False)
+            drift = evaluate_object(
+                desired, live, mode="offline", rules=state.policy.ignore, facts=facts
+            )
+        return drift
 
     def _live(self, desired: DesiredObject) -> dict[str, Any] | None:
         key = desired.key
@@ -215,19 +234,19 @@ class Reconciler:
             desired = self._desired.get(key)
             state = self.state
             always = key in self._pending_apply
+            rollout = key in self._rollout
         if desired is None or state is None:
             return  # no longer desired: the prune takes care of it
         item = queued.item
         policy = state.policy.for_object(desired.app, desired.body)
         started = self.clock()
+        drift: ObjectDrift | None = None
         try:
             live = self._live(desired)
             if self._stale(key, live, queued):
                 return
-            drift = evaluate_object(
-                desired, live, mode="offline", rules=state.policy.ignore, facts=self._facts()
-            )
-            if drift.drifted:
+            drift = self._evaluate(desired, live, state)
+            if drift.drifted and not rollout:
                 self.metrics.drift_detected.labels(*self.labels, policy.mode).inc()
             entry = correct_object(
                 self.conn,
@@ -237,12 +256,19 @@ class Reconciler:
                 self.destination,
                 fights=self.fights,
                 always_apply=always,
+                rollout=rollout,
                 clock=self.clock,
             )
         except ClusterError as exc:
             delay = self.backoff.failed(key)
             self.metrics.reconcile_errors.labels(*self.labels).inc()
-            log.warning(
+            with self._lock:
+                repeated = self._failing.get(key) == exc.message
+            # one line per state change: a repeat of the same failure, or any failure while
+            # the cluster is unreachable (logged once by the probe), is debug only
+            quiet = repeated or not self.watch.reachable
+            log.log(
+                logging.DEBUG if quiet else logging.WARNING,
                 "reconcile of %s failed, retry in %.1fs: %s",
                 key,
                 delay,
@@ -251,12 +277,17 @@ class Reconciler:
             )
             with self._lock:
                 self._failing[key] = exc.message
-                self._verdicts.setdefault(key, "missing" if always else "modified")
+                # what the compare found, if it got that far; else nothing is known
+                if drift is not None:
+                    self._verdicts[key] = drift.status
+                else:
+                    self._verdicts.pop(key, None)
                 self.version += 1
             placeholder = ObjectDrift(key=key, status="missing", path=desired.path, app=desired.app)
             self._record(failed_entry(desired, placeholder, self.destination, exc))
             self.queue.add_after(item, delay, reason=queued.reason)
             return
+        assert drift is not None
         self.backoff.succeeded(key)
         if entry.written_versions and self.watch.watched(key):
             older = {*entry.written_versions[:-1], drift.resource_version or ""} - {""}
@@ -268,11 +299,14 @@ class Reconciler:
         with self._lock:
             self._failing.pop(key, None)
             self._pending_apply.discard(key)
+            self._rollout.discard(key)
             if self._verdicts.get(key) != status:
                 self._verdicts[key] = status
                 self.version += 1
         if entry.changed and not entry.dry_run:
             self.metrics.corrections.labels(*self.labels, entry.action).inc()
+            if rollout:
+                self.metrics.rollout_applied.labels(*self.labels, entry.action).inc()
             if queued.reason.startswith("live"):
                 latency = time.monotonic() - queued.since
                 self.metrics.correction_latency.labels(*self.labels).observe(latency)
@@ -389,13 +423,20 @@ class Reconciler:
             idle = not self._failing and not self._pending_apply and self._prune_from is None
         return idle and self.state is not None and self.queue.depth() == 0
 
+    def _verdicts_now(self) -> dict[ObjectKey, DriftStatus]:
+        """The verdicts to report: none while the cluster is unreachable (every object is
+        "unknown" then: an unreachable cluster says nothing about missing objects)."""
+        return dict(self._verdicts) if self.watch.reachable else {}
+
     def counts(self) -> dict[str, int]:
-        """Desired objects by drift status ("unknown" until first evaluated), plus orphans."""
+        """Desired objects by drift status ("unknown" until first evaluated, and while the
+        cluster is unreachable), plus orphans."""
         with self._lock:
-            version = self.version
+            version = (self.version, self.watch.reachable)
             if self._counts is not None and self._counts[0] == version:
                 return dict(self._counts[1])
-            verdicts = Counter(self._verdicts.get(key, "unknown") for key in self._desired)
+            known = self._verdicts_now()
+            verdicts = Counter(known.get(key, "unknown") for key in self._desired)
             desired = set(self._desired)
         orphans = 0
         for obj in self.watch.live_objects():
@@ -411,7 +452,7 @@ class Reconciler:
     def snapshot(self) -> dict[str, Any]:
         """This destination's part of the daemon status document."""
         with self._lock:
-            version = self.version
+            version = (self.version, self.watch.reachable)
             cached = self._snapshot
         if cached is not None and cached[0] == version:
             return {
@@ -428,7 +469,8 @@ class Reconciler:
         with self._lock:
             state = self.state
             desired = dict(self._desired)
-            verdicts = dict(self._verdicts)
+            verdicts = self._verdicts_now()
+            reachable = self.watch.reachable
             recent = list(self._recent)
             last = dict(self._last_correction)
             failing = dict(self._failing)
@@ -445,7 +487,7 @@ class Reconciler:
         for app, info in apps.items():
             drift = dict(info["drift"])
             info["drift"] = drift
-            info["status"] = _app_status(drift)
+            info["status"] = _app_status(drift) if reachable else "unknown"
             entry = last.get(app)
             info["last_correction"] = _entry_summary(entry) if entry else None
             info["contested"] = [_contested(c) for c in contested if c.app == app]
@@ -456,7 +498,7 @@ class Reconciler:
             "env": self.destination.env,
             "cluster": self.destination.cluster,
             "state_commit": state.commit if state else None,
-            "reachable": self.watch.reachable,
+            "reachable": reachable,
             "synced": self.watch.synced(),
             "objects": self.counts(),
             "apps": dict(sorted(apps.items())),
@@ -464,6 +506,16 @@ class Reconciler:
             "failing": {str(k): v for k, v in sorted(failing.items())},
             "recent": [_entry_summary(e) for e in recent],
         }
+
+
+def _changed_since(
+    previous: Sequence[DesiredObject] | None, objects: Sequence[DesiredObject]
+) -> list[ObjectKey]:
+    """Objects new or different in `objects` compared with `previous` (None: all new)."""
+    if previous is None:
+        return [obj.key for obj in objects]
+    before = {obj.key: obj.body for obj in previous}
+    return [obj.key for obj in objects if before.get(obj.key) != obj.body]
 
 
 def _blueprint(body: Mapping[str, Any]) -> str | None:

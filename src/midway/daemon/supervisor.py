@@ -118,7 +118,7 @@ class DestinationSupervisor:
                 runtime.reconciler.set_desired(target, previous=previous, restored_commit=restored)
             else:
                 runtime.reconciler.set_desired(target)
-            self.metrics.state_commit_info.labels(*runtime.labels, head[:12]).set(1)
+            self.metrics.set_state_commit(*runtime.labels, head[:12])
 
     def _still_reaches(
         self, destination: Destination, config: ConfigRepo, runtime: DestinationRuntime

@@ -168,18 +168,28 @@ def resolve_desired(
 
 
 def fetch_hpa_facts(
-    conn: Connection, namespaces: Sequence[str], counter: RequestCounter | None = None
+    conn: Connection,
+    namespaces: Sequence[str],
+    counter: RequestCounter | None = None,
+    *,
+    cluster_wide: bool = True,
 ) -> ClusterFacts:
-    """ClusterFacts from the live HPAs (cluster-wide, else per namespace when forbidden)."""
+    """ClusterFacts from the live HPAs: every HPA, whoever created it (no label selector).
+    Cluster-wide, else (forbidden, or not `cluster_wide`) per namespace. The daemon uses
+    the same rule for one object's namespace."""
     try:
         resource = resolve(conn, "autoscaling/v1", "HorizontalPodAutoscaler")
     except ClusterError:
         return ClusterFacts()  # a cluster without autoscaling: no HPA owns anything
-    if counter is not None:
-        counter.add(1)
-    try:
-        items, _ = list_objects(conn, resource)
-    except StatusError:
+    items: list[dict[str, Any]] | None = None
+    if cluster_wide:
+        if counter is not None:
+            counter.add(1)
+        try:
+            items, _ = list_objects(conn, resource)
+        except StatusError:
+            items = None
+    if items is None:
         items = []
         for namespace in namespaces:
             if counter is not None:

@@ -346,17 +346,31 @@ def blueprint_major_bumps(changeset: ChangeSet) -> list[Note]:
     ]
 
 
+GROUP_SHOWN_APPS = 3  # apps named in a grouped note before "and N more"
+
+
 def blueprint_resolution_changes(changeset: ChangeSet) -> list[Note]:
-    return [
-        Note(
-            "blueprint-version-changed",
-            "info",
-            f"`{app}` now resolves its blueprint range to `{new}` (was `{old}`)",
-            app,
+    """One note per (old → new) resolution: a patch release of a blueprint moves every app
+    on its range at once, and 43 identical notes buried the blast radius."""
+    moved: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for app, old, new, major in _resolution_changes(changeset):
+        if not major:
+            moved[(old, new)].append(app)
+    notes = []
+    for (old, new), apps in moved.items():
+        if len(apps) == 1:
+            message = f"`{apps[0]}` now resolves its blueprint range to `{new}` (was `{old}`)"
+        else:
+            named = ", ".join(f"`{a}`" for a in apps[:GROUP_SHOWN_APPS])
+            more = len(apps) - GROUP_SHOWN_APPS
+            message = (
+                f"{len(apps)} apps now resolve their blueprint range to `{new}` (was `{old}`): "
+                + (f"{named} and {more} more" if more > 0 else named)
+            )
+        notes.append(
+            Note("blueprint-version-changed", "info", message, apps[0] if len(apps) == 1 else None)
         )
-        for app, old, new, major in _resolution_changes(changeset)
-        if not major
-    ]
+    return notes
 
 
 CHECKS: tuple[Callable[[ChangeSet], list[Note]], ...] = (

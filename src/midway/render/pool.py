@@ -361,6 +361,33 @@ class WorkerPool:
 
 def _kill(executor: ProcessPoolExecutor) -> None:
     processes = getattr(executor, "_processes", None) or {}
+    queues = (getattr(executor, "_call_queue", None), getattr(executor, "_result_queue", None))
     for process in list(processes.values()):
         process.kill()
-    executor.shutdown(wait=False, cancel_futures=True)
+    executor.shutdown(wait=False, cancel_futures=True)  # drops its references to the queues
+    _release_semaphores(queues)
+
+
+def _release_semaphores(queues: Sequence[object]) -> None:
+    """Unlink the named semaphores of the pool's queues now that no worker will start.
+
+    With forkserver/spawn each queue lock is a named POSIX semaphore, unlinked by a
+    multiprocessing finalizer when it is garbage collected. The one-shot verbs end with
+    os._exit (cli.main.run), so that never happens and Python's resource_tracker warned
+    "There appear to be 5 leaked semaphore objects" after every diff and check. Running
+    those finalizers here (each once: it leaves the registry) unlinks the names; the open
+    handles stay valid. Private multiprocessing details, hence every lookup is guarded.
+    """
+    from multiprocessing import util
+
+    locks = {
+        id(lock)
+        for queue in queues
+        for lock in (getattr(queue, name, None) for name in ("_rlock", "_wlock", "_sem"))
+        if lock is not None
+    }
+    registry = getattr(util, "_finalizer_registry", {})
+    for finalizer in list(registry.values()):
+        ref = getattr(finalizer, "_weakref", None)
+        if ref is not None and id(ref()) in locks:
+            finalizer()

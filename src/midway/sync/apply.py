@@ -41,7 +41,12 @@ from midway.drift.model import (
     FieldDrift,
     ObjectDrift,
 )
-from midway.model import FIELD_MANAGER, Destination
+from midway.model import (
+    ANNOTATION_CREATED_NAMESPACE,
+    FIELD_MANAGER,
+    Destination,
+    implicit_namespace,
+)
 from midway.sync.changeset import (
     Action,
     ChangeSetEntry,
@@ -62,7 +67,7 @@ from midway.sync.fights import FightTracker
 from midway.sync.policy import ObjectPolicy, describe_rule, ignoring_rule
 
 MAX_CONFLICT_ROUNDS = 3
-CREATED_NAMESPACE_ANNOTATION = "midway.dev/created-namespace"
+CREATED_NAMESPACE_ANNOTATION = ANNOTATION_CREATED_NAMESPACE
 
 
 @dataclass
@@ -159,16 +164,12 @@ def _namespace_missing(exc: NotFound) -> str | None:
 def ensure_namespace(conn: Connection, name: str) -> bool:
     """Create namespace `name` if it is missing; True when midway created it.
 
-    Not labelled as managed by midway: namespaces are never pruned, and a label would make
-    the drift scan list it as an orphan.
+    Not labelled as managed by midway (model.implicit_namespace, the rule `midway apply`
+    follows too): namespaces are never pruned, and a label would make the drift scan list
+    it as an orphan.
     """
-    body = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": name, "annotations": {CREATED_NAMESPACE_ANNOTATION: "true"}},
-    }
     try:
-        create(conn, body)
+        create(conn, implicit_namespace(name))
     except AlreadyExists:
         return False
     return True
@@ -250,12 +251,15 @@ def correct_object(
     fights: FightTracker | None = None,
     dry_run: bool = False,
     always_apply: bool = False,
+    rollout: bool = False,
     clock: Callable[[], float] = time.time,
 ) -> ChangeSetEntry:
     """Apply `desired` where `drift` says live differs, per `policy`.
 
     `always_apply` applies even when the verdict is in-sync (the desired object changed in
     a new state commit: an offline compare cannot see fields midway should now release).
+    `rollout` says the desired object changed since the state applied before: a write is
+    then reported as a rollout of the new desired state, not as drift someone caused.
     Cluster failures raise ClusterError; the caller records them (and backs off).
     """
     entry = ChangeSetEntry(
@@ -311,13 +315,16 @@ def correct_object(
     action: Action
     if drift.live is None or drift.status == "missing":
         action = "created"
-        notes.insert(0, "missing from the cluster")
+        notes.insert(0, "rollout: new desired object" if rollout else "missing from the cluster")
     elif (dry_run and (prepared.corrected or always_apply)) or (not dry_run and after != before):
         action = "configured"
         managers = sorted({f.manager or UNKNOWN_MANAGER for f in prepared.corrected})
-        notes.insert(
-            0, f"drift by {', '.join(managers)} corrected" if managers else "desired state changed"
-        )
+        if rollout or not managers:
+            notes.insert(
+                0, "rollout: desired state changed" if rollout else "desired state changed"
+            )
+        else:
+            notes.insert(0, f"drift by {', '.join(managers)} corrected")
     else:
         action = "unchanged"
     if fights is not None and not dry_run:
