@@ -18,6 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from midway.render.vendoring import JSONNETFILE, LOCKFILE, missing_import_hint, read_vendoring
+
+JSONNETFILES = (JSONNETFILE, LOCKFILE)
+
 ENGINE_NAME = os.environ.get("MIDWAY_JSONNET", "go")
 
 
@@ -36,7 +40,10 @@ def _binding() -> Any:
 
 ENGINE_VERSION = f"{ENGINE_NAME}-jsonnet/midway-engine-1"
 MAX_STACK = 500
-SHARED_ROOTS = ("lib/", "vendor/")
+IMPORT_ROOTS = ("lib/", "vendor/")
+# what every batch gets besides its blueprint's files (a prefix or a whole path each): the
+# importable roots, and jsonnet-bundler's files for legacy names and missing-dependency hints
+SHARED_ROOTS = (*IMPORT_ROOTS, *JSONNETFILES)
 BATCH_FILE = "<midway>"
 _TRACE_LINE = re.compile(r"^\s*(?P<path>[^\s:<>][^\s:]*):(?P<line>\d+):(?P<col>\d+)")
 
@@ -73,10 +80,18 @@ class _Refusal:
     message: str
 
 
-def _importer(
-    files: Mapping[str, bytes | None], allowed_roots: Sequence[str], denied: list[_Refusal]
-) -> Any:
-    """The import callback; every refusal is also appended to `denied`."""
+def _importer(files: Mapping[str, bytes | None], blueprint_dir: str, denied: list[_Refusal]) -> Any:
+    """The import callback; every refusal is also appended to `denied`.
+
+    Search order as Tanka's: the importing file's directory, then the blueprint directory,
+    lib/, the blueprint's own vendor/, vendor/; then jsonnet-bundler legacy names
+    (`ksonnet-util/…` -> `vendor/github.com/grafana/jsonnet-libs/ksonnet-util/…`) for a repo
+    whose legacy links are missing.
+    """
+    vendoring = read_vendoring(files)
+    legacy = vendoring.legacy_targets()
+    jpath = (blueprint_dir, "lib/", f"{blueprint_dir}vendor/", "vendor/")
+    allowed_roots = (blueprint_dir, *IMPORT_ROOTS)
 
     def resolve(base: str, rel: str) -> tuple[str, bytes]:
         try:
@@ -89,7 +104,10 @@ def _importer(
         if rel.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", rel):
             raise ImportDenied(f"absolute import '{rel}' is not allowed")
         candidates = [posixpath.normpath(posixpath.join(base, rel))]
-        candidates += [posixpath.normpath(root + rel) for root in SHARED_ROOTS]
+        candidates += [posixpath.normpath(root + rel) for root in jpath]
+        first, _, rest = rel.partition("/")
+        if rest and first in legacy:
+            candidates.append(posixpath.normpath(f"vendor/{legacy[first]}/{rest}"))
         for candidate in candidates:
             if candidate.startswith("../") or candidate == "..":
                 continue
@@ -99,12 +117,19 @@ def _importer(
                 continue
             content = files[candidate]
             if content is None:
-                raise ImportDenied(f"'{rel}' is a symbolic link that leaves the config repo")
+                raise ImportDenied(
+                    f"'{rel}' is a symbolic link to nothing or out of the config repo"
+                )
             return candidate, content
         if ".." in rel.split("/"):
             raise ImportDenied(
                 f"import '{rel}' escapes the blueprint directory; only the blueprint's own "
                 f"files, lib/ and vendor/ can be imported"
+            )
+        hint = missing_import_hint(vendoring, rel)
+        if hint is not None:
+            raise ImportDenied(
+                f"cannot find '{rel}' in the blueprint directory, lib/ or vendor/: {hint}"
             )
         raise ImportDenied(
             f"cannot find '{rel}' in the blueprint directory, lib/ or vendor/ "
@@ -148,7 +173,7 @@ def evaluate_batch(
             BATCH_FILE,
             _batch_snippet(main_path),
             tla_vars={"units": units},
-            import_callback=_importer(files, (blueprint_dir, *SHARED_ROOTS), denied),
+            import_callback=_importer(files, blueprint_dir, denied),
             max_stack=MAX_STACK,
             max_trace=20,
         )
