@@ -15,6 +15,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from midway.config.source import ConfigSource
+from midway.errors import MidwayError, SourceLocation
+
 JSONNETFILE = "jsonnetfile.json"
 LOCKFILE = "jsonnetfile.lock.json"
 
@@ -153,3 +156,17 @@ def missing_import_hint(vendoring: Vendoring, rel: str) -> str | None:
     if known is not None:
         return f"`{first}` is the legacy import name of `{known}`, which {absent}: {add} {known}`"
     return None
+
+
+def locked_dependencies(source: ConfigSource) -> list[str]:
+    """`<name> <version> <sum>` per dependency of the repo's jsonnetfile.lock.json, sorted."""
+    if LOCKFILE not in source.paths():
+        return []
+    vendoring = read_vendoring({LOCKFILE: source.read(LOCKFILE)})
+    if vendoring.problem is not None:
+        raise MidwayError(
+            vendoring.problem,
+            SourceLocation(LOCKFILE),
+            hint="jsonnet-bundler writes this file: run `jb install` to rewrite it",
+        )
+    return vendoring.lock_lines()
