@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from midway.render.natives import NATIVES
 from midway.render.vendoring import JSONNETFILE, LOCKFILE, missing_import_hint, read_vendoring
 
 JSONNETFILES = (JSONNETFILE, LOCKFILE)
@@ -168,18 +169,21 @@ def evaluate_batch(
         + "]"
     )
     denied: list[_Refusal] = []
+    native_failures: list[str] = []
     try:
         result: str = _binding().evaluate_snippet(
             BATCH_FILE,
             _batch_snippet(main_path),
             tla_vars={"units": units},
             import_callback=_importer(files, blueprint_dir, denied),
+            native_callbacks=_natives(native_failures),
             max_stack=MAX_STACK,
             max_trace=20,
         )
         return result
     except RuntimeError as exc:
-        raise RuntimeError(_ungarble(str(exc), [d.message for d in denied])) from None
+        message = _ungarble(str(exc), [d.message for d in denied])
+        raise RuntimeError(_explain_natives(message, native_failures, files)) from None
     except UnicodeDecodeError:
         if not denied:
             raise
@@ -188,6 +192,54 @@ def evaluate_batch(
         where = _locate_import(files, refusal.base, refusal.rel)
         trace = f"\n\t{where}\timport" if where else ""
         raise RuntimeError(f"RUNTIME ERROR: {refusal.message}{trace}") from None
+
+
+def _natives(failures: list[str]) -> dict[str, tuple[tuple[str, ...], Any]]:
+    """NATIVES for the binding. It reports a raising callback only as "failed to execute native
+    callback": each wrapper keeps its own message for _explain_natives."""
+
+    def wrap(name: str, fn: Any) -> Any:
+        def call(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except Exception as exc:  # any failure is the blueprint's input, not ours
+                failures.append(f"std.native('{name}') failed: {type(exc).__name__}: {exc}")
+                raise
+
+        return call
+
+    return {name: (params, wrap(name, fn)) for name, (params, fn) in NATIVES.items()}
+
+
+_NATIVE_CALL = re.compile(rb"""std\.native\(\s*['"]([^'"]+)['"]\s*\)""")
+
+
+def _explain_natives(
+    message: str, failures: Sequence[str], files: Mapping[str, bytes | None]
+) -> str:
+    if failures and "failed to execute native callback" in message:
+        first, _, rest = message.partition("\n")
+        return f"RUNTIME ERROR: {failures[-1]}\n{rest}"
+    if "Unexpected type null, expected function" not in message:
+        return message
+    # std.native('<name>') of a name nobody registered is null; find such a name in the code
+    unknown = sorted(
+        {
+            found.decode("utf-8", "replace")
+            for content in files.values()
+            if content is not None and b"std.native" in content
+            for found in _NATIVE_CALL.findall(content)
+        }
+        - set(NATIVES)
+    )
+    if not unknown:
+        return message
+    first, _, rest = message.partition("\n")
+    names = ", ".join(f"std.native('{n}')" for n in unknown)
+    return (
+        f"{first}: {names} is not a native function midway provides (available: "
+        f"{', '.join(sorted(NATIVES))}; Helm and Kustomize are not run)\n{rest}"
+    )
 
 
 # gojsonnet's C binding reads an import callback's error message as a NUL-terminated string,
