@@ -91,6 +91,7 @@ class GitSnapshot:
         self.commit_offset: int | None = int(commit.commit_time_offset)
         self.label = f"{Path(self.repo.path).resolve().parent.name}@{self.revision[:12]}"
         self._tree: pygit2.Tree | None = commit.tree
+        self._seen: dict[str, GitEntry] = {}
         # staged snapshots: every index entry below the config dir, and the directories
         self._index: dict[str, GitEntry] = {}
         self._dirs: dict[str, dict[str, int]] = {}
@@ -122,6 +123,7 @@ class GitSnapshot:
         snapshot.commit_offset = None
         snapshot.label = f"{top.name} (staged)"
         snapshot._tree = None
+        snapshot._seen = {}
         snapshot._index = {}
         snapshot._dirs = {"": {}}
         for entry in index:
@@ -144,6 +146,9 @@ class GitSnapshot:
             return self._index.get(path)
         if not path:
             return GitEntry(str(self._tree.id), TREE_MODE)
+        seen = self._seen.get(path)
+        if seen is not None:
+            return seen
         try:
             obj = self._tree[path]
         except KeyError:
@@ -157,7 +162,12 @@ class GitSnapshot:
         else:
             tree = self._tree if not path else self._tree[path]
             assert isinstance(tree, pygit2.Tree)
-            found = [(e.name or "", int(e.filemode)) for e in tree]
+            found = []
+            for child in tree:
+                name, mode = child.name or "", int(child.filemode)
+                # remembered: reading a listed file then costs no lookup by path
+                self._seen[f"{path}/{name}" if path else name] = GitEntry(str(child.id), mode)
+                found.append((name, mode))
         return [(name, mode) for name, mode in found if mode != GITLINK_MODE]
 
     def blob(self, oid: str) -> bytes:

@@ -2,8 +2,10 @@
 
 Evaluation is sandboxed: imports are served from an in-memory snapshot of the blueprint's own
 directory, the repo's lib/ and vendor/ — nothing else exists for Jsonnet, so absolute paths,
-`..` escapes and symlinks out of the repo cannot be read. Deep recursion is stopped by the
-binding's stack limit; runaway evaluation by the worker time guard (see pool.py).
+`..` escapes and symlinks out of the repo cannot be read (the sources refuse such links before
+anything is evaluated, config/linktree.py). Native functions are render/natives.py's. Deep
+recursion is stopped by the binding's stack limit; runaway evaluation by the worker time guard
+(see pool.py).
 """
 
 from __future__ import annotations
