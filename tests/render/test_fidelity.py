@@ -9,14 +9,15 @@ taken off midway's objects.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import _gojsonnet
 import pytest
 
-from midway.render.natives import NATIVES
 from support.example import RunCli, write
 
 CORPUS = Path(__file__).parent / "testdata/fidelity"
@@ -126,6 +127,25 @@ def by_identity(objects: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str
     return found
 
 
+def evaluate_directly(main: str, jpath: list[str], tlas: dict[str, str]) -> str:
+    """The blueprint through the binding itself, with Jsonnet's own file importer. Runs in a
+    spawned process: the test process must not load the binding (render workers fork)."""
+    import _gojsonnet
+
+    from midway.render.natives import NATIVES
+
+    result: str = _gojsonnet.evaluate_file(
+        main, jpathdir=jpath, tla_codes=tlas, native_callbacks=NATIVES
+    )
+    return result
+
+
+@pytest.fixture(scope="module")
+def direct() -> Iterator[ProcessPoolExecutor]:
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as worker:
+        yield worker
+
+
 @pytest.fixture(scope="module")
 def corpus_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from support.example import PROBE_APP, PROBE_BLUEPRINT, PROBE_MAIN, copy_example
@@ -151,7 +171,7 @@ def test_the_corpus_is_large_enough() -> None:
 
 @pytest.mark.parametrize("case", CASES)
 def test_midway_renders_what_the_blueprint_returns(
-    case: str, corpus_repo: Path, run_cli: RunCli
+    case: str, corpus_repo: Path, run_cli: RunCli, direct: ProcessPoolExecutor
 ) -> None:
     code, out, err = run_cli(
         "--config", str(corpus_repo), "render", "--app", f"{TEAM}/{case}", "-o", "json"
@@ -159,13 +179,11 @@ def test_midway_renders_what_the_blueprint_returns(
     assert code == 0, err
     ours = [without_additions(o, f"{TEAM}-{case}") for o in json.loads(out)]
     blueprint_dir = corpus_repo / f"blueprints/fid-{case}"
-    direct = _gojsonnet.evaluate_file(
-        str(blueprint_dir / "main.jsonnet"),
-        jpathdir=[str(blueprint_dir), str(corpus_repo / "lib"), str(corpus_repo / "vendor")],
-        tla_codes=direct_arguments(case),
-        native_callbacks=NATIVES,
-    )
-    theirs = [without_empty_marks(o) for o in objects_of(json.loads(direct))]
+    jpath = [str(blueprint_dir), str(corpus_repo / "lib"), str(corpus_repo / "vendor")]
+    text = direct.submit(
+        evaluate_directly, str(blueprint_dir / "main.jsonnet"), jpath, direct_arguments(case)
+    ).result()
+    theirs = [without_empty_marks(o) for o in objects_of(json.loads(text))]
     assert theirs, "the blueprint returned no objects"
     assert by_identity(ours) == by_identity(theirs)
     if case == "big-dashboard":  # grafana dashboards in one ConfigMap come close to 1 MiB
