@@ -10,7 +10,6 @@ returns every visible file by its alias path with the real path it reads.
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -130,5 +129,5 @@ def _visit(
     for name, child in sorted(tree.children(real)):
         if name.startswith("."):
             continue  # hidden files are never config (editor swap files, .git)
-        path = posixpath.join(real, name)
+        path = f"{real}/{name}" if real else name
         _visit(tree, f"{alias}/{name}", path, child, inner, out, only_files=False)
