@@ -71,10 +71,10 @@ def resolve(tree: Tree, path: str) -> str:
         if kind == "link":
             hops += 1
             if hops > MAX_LINK_HOPS:
-                raise Escape("is a loop of symbolic links")
+                raise Escape("is part of a loop of links")
             target = tree.link_target(here)
             if target.startswith("/"):
-                raise Escape("is an absolute symbolic link (use a relative link inside the repo)")
+                raise Escape(f"is absolute (-> {target}): only relative links inside the repo")
             pending = target.split("/") + pending
             continue
         if kind == "file" and pending:
