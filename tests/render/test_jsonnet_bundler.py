@@ -202,3 +202,35 @@ def test_without_a_jsonnetfile_the_hint_starts_with_jb_init(
         "is not vendored (the repo has no jsonnetfile.json): "
         f"add it with `jb init && jb install {KU}`" in err
     ), err
+
+
+def _evaluate(files: dict[str, bytes | None]) -> object:
+    from midway.render.engine import EvalRequest, evaluate_batch
+
+    request = EvalRequest('{"name": "a"}', '{"name": "dev"}', "{}")
+    return json.loads(evaluate_batch("blueprints/x/main.jsonnet", files, [request]))[0]
+
+
+def test_import_path_order_is_tankas() -> None:
+    """Importing file's directory, then the blueprint directory, lib/, the blueprint's own
+    vendor/, vendor/ — then legacy names. Each file says where it is; removing the winner
+    shows the next."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    places = ["blueprints/x/", "lib/", "blueprints/x/vendor/", "vendor/"]
+    files: dict[str, bytes | None] = {
+        "blueprints/x/main.jsonnet": b"function(app, env, params) [(import 'sub/f.jsonnet')]",
+        "lib/sub/f.jsonnet": b"import 'where.json'",
+    }
+    files.update({f"{p}where.json": json.dumps(p).encode() for p in places})
+    seen = []
+    spawn = multiprocessing.get_context("spawn")  # the test process must not load the binding
+    with ProcessPoolExecutor(1, mp_context=spawn) as worker:
+        files["lib/sub/where.json"] = b'"next to the importing file"'
+        seen.append(worker.submit(_evaluate, dict(files)).result())
+        del files["lib/sub/where.json"]
+        for place in places:
+            seen.append(worker.submit(_evaluate, dict(files)).result())
+            del files[f"{place}where.json"]
+    assert seen == [["next to the importing file"], *[[p] for p in places]]
