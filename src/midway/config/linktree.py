@@ -91,7 +91,7 @@ def walk(tree: Tree, roots: Iterable[str], root_files: Iterable[str]) -> Listing
             _visit(tree, name, name, kind, frozenset({""}), listing, only_files=True)
     for top in roots:
         kind = tree.kind(top)
-        if kind is not None:
+        if kind in ("dir", "link"):  # a plain file named like a root is not config
             _visit(tree, top, top, kind, frozenset({""}), listing, only_files=False)
     return listing
 
