@@ -41,7 +41,8 @@ def _binding() -> Any:
     return importlib.import_module("_gojsonnet")
 
 
-ENGINE_VERSION = f"{ENGINE_NAME}-jsonnet/midway-engine-1"
+# -2: Tanka's import order, legacy names, native functions (cached outputs of -1 may differ)
+ENGINE_VERSION = f"{ENGINE_NAME}-jsonnet/midway-engine-2"
 MAX_STACK = 500
 IMPORT_ROOTS = ("lib/", "vendor/")
 # what every batch gets besides its blueprint's files (a prefix or a whole path each): the
