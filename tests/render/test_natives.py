@@ -92,3 +92,33 @@ def test_regex_subst_expands_like_go(regex: str, src: str, repl: str, expected: 
 
 def test_escape_string_regex_quotes_what_go_quotes() -> None:
     assert natives.escape_string_regex(r"a-b c#d.e\f") == r"a-b c#d\.e\\f"
+
+
+def test_the_unknown_native_in_the_trace_is_named_not_one_elsewhere(
+    probe_repo: Path, run_cli: RunCli
+) -> None:
+    # vendor/ holds a Helm helper nobody calls; the blueprint calls an unknown native itself
+    write(probe_repo, "vendor/tanka-util/helm.libsonnet", "{ t:: std.native('helmTemplate') }\n")
+    write(
+        probe_repo,
+        "blueprints/probe/main.jsonnet",
+        "function(app, env, params) [std.native('kustomizeBuild')('x')]\n",
+    )
+    code, _, err = run_cli("--config", str(probe_repo), "render")
+    assert code == 2
+    assert "std.native('kustomizeBuild') is not a native function midway provides" in err, err
+    assert "helmTemplate" not in err
+
+
+def test_a_native_fetched_in_a_library_and_called_elsewhere_is_found(
+    probe_repo: Path, run_cli: RunCli
+) -> None:
+    write(probe_repo, "lib/helm.libsonnet", "{ template:: std.native('helmTemplate') }\n")
+    write(
+        probe_repo,
+        "blueprints/probe/main.jsonnet",
+        "local helm = import 'helm.libsonnet';\nfunction(app, env, params) [helm.template('x')]\n",
+    )
+    code, _, err = run_cli("--config", str(probe_repo), "render")
+    assert code == 2
+    assert "std.native('helmTemplate') is not a native function midway provides" in err, err

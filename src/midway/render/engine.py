@@ -16,7 +16,7 @@ import json
 import os
 import posixpath
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,6 +215,7 @@ def _natives(failures: list[str]) -> dict[str, tuple[tuple[str, ...], Any]]:
 
 
 _NATIVE_CALL = re.compile(rb"""std\.native\(\s*['"]([^'"]+)['"]\s*\)""")
+_TRACED_FILE = re.compile(r"([^\s:<>]+):\d+:\d+")
 
 
 def _explain_natives(
@@ -225,16 +226,11 @@ def _explain_natives(
         return f"RUNTIME ERROR: {failures[-1]}\n{rest}"
     if "Unexpected type null, expected function" not in message:
         return message
-    # std.native('<name>') of a name nobody registered is null; find such a name in the code
-    unknown = sorted(
-        {
-            found.decode("utf-8", "replace")
-            for content in files.values()
-            if content is not None and b"std.native" in content
-            for found in _NATIVE_CALL.findall(content)
-        }
-        - set(NATIVES)
-    )
+    # std.native('<name>') of a name nobody registered is null; look for such a name in the
+    # files of the trace first (an unused helmTemplate elsewhere in vendor/ is no culprit),
+    # then anywhere (the null may have been fetched in one file and called in another)
+    traced = {m.group(1) for m in _TRACED_FILE.finditer(message)}
+    unknown = _unknown_natives(files, traced) or _unknown_natives(files, files.keys())
     if not unknown:
         return message
     first, _, rest = message.partition("\n")
@@ -243,6 +239,15 @@ def _explain_natives(
         f"{first}: {names} is not a native function midway provides (available: "
         f"{', '.join(sorted(NATIVES))}; Helm and Kustomize are not run)\n{rest}"
     )
+
+
+def _unknown_natives(files: Mapping[str, bytes | None], paths: Iterable[str]) -> list[str]:
+    found: set[str] = set()
+    for path in paths:
+        content = files.get(path)
+        if content is not None and b"std.native" in content:
+            found.update(n.decode("utf-8", "replace") for n in _NATIVE_CALL.findall(content))
+    return sorted(found - set(NATIVES))
 
 
 # gojsonnet's C binding reads an import callback's error message as a NUL-terminated string,
