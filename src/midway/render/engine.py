@@ -20,10 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from midway.config.source import JSONNETFILES
 from midway.render.natives import NATIVES
-from midway.render.vendoring import JSONNETFILE, LOCKFILE, missing_import_hint, read_vendoring
-
-JSONNETFILES = (JSONNETFILE, LOCKFILE)
+from midway.render.vendoring import missing_import_hint, read_vendoring
 
 ENGINE_NAME = os.environ.get("MIDWAY_JSONNET", "go")
 

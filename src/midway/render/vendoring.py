@@ -15,11 +15,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from midway.config.source import ConfigSource
+from midway.config.source import JSONNETFILES, ConfigSource
 from midway.errors import MidwayError, SourceLocation
 
-JSONNETFILE = "jsonnetfile.json"
-LOCKFILE = "jsonnetfile.lock.json"
+JSONNETFILE, LOCKFILE = JSONNETFILES
 
 # Where well-known libraries live, for a hint when one is imported by its legacy name but not
 # declared (grafana's libraries import `ksonnet-util/…`, k8s-libsonnet imports `doc-util/…`).
