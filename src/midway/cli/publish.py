@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import click
 from midway.cli.context import CliContext
 from midway.cli.render import print_summary, render_options
 from midway.errors import MidwayError
+from midway.render.engine import ENGINE_NAME
 from midway.render.pipeline import render_config
+from midway.render.vendoring import locked_dependencies
 from midway.state.argocd import ArgoSource
 from midway.state.location import parse_state_spec
 from midway.state.message import SHORT
@@ -73,10 +76,19 @@ def publish(
     """Render the config (HEAD by default) and write it as ONE commit on the state branch."""
     if rev is not None and worktree:
         raise MidwayError("--rev and --worktree exclude each other")
+    if ENGINE_NAME == "cpp":
+        # the C++ binding prints some floats differently (0.6 vs 0.59999999999999998): its
+        # output would change state bytes without any config change
+        raise MidwayError(
+            f"MIDWAY_JSONNET={ENGINE_NAME} is a comparison-only switch: publish renders with "
+            "the Go binding only",
+            hint="unset MIDWAY_JSONNET (render, diff and check accept it for comparisons)",
+        )
     config_dir = ctx.config_path
     origin = config_origin(config_dir, rev, worktree=worktree)
     from_git = not worktree and origin.commit is not None
     source, config = ctx.load((rev or "HEAD") if from_git else None)
+    origin = dataclasses.replace(origin, vendor_lock=tuple(locked_dependencies(source)))
     settings = config.settings
     location = parse_state_spec(state_spec, settings, config_dir=config_dir, cwd=Path.cwd())
     author_id = _identity(author, settings.state_author, "--author") or DEFAULT_IDENTITY

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from midway.errors import MidwayError, SourceLocation
+from midway.config import linktree
+from midway.config.linktree import Kind, Listing, Refusal
+from midway.errors import MidwayError, MidwayErrors, SourceLocation
 
 CONFIG_ROOTS = ("blueprints", "environments", "apps", "lib", "vendor")
-ROOT_FILES = ("midway.yaml",)
+# jsonnet-bundler's files: the legacy import names and the locked versions come from them
+JSONNETFILES = ("jsonnetfile.json", "jsonnetfile.lock.json")
+ROOT_FILES = ("midway.yaml", *JSONNETFILES)
 
 
 class ConfigSource(ABC):
@@ -33,12 +38,54 @@ class ConfigSource(ABC):
         """A content identity for caching (git blob id or sha1 of the bytes)."""
 
 
-def escape_error(path: str) -> MidwayError:
+def refused_error(refusal: Refusal) -> MidwayError:
     return MidwayError(
-        "symbolic link points outside the config repository",
-        SourceLocation(path),
-        hint="config may only use files inside the repository; copy the file in instead",
+        refusal.reason,
+        SourceLocation(refusal.path),
+        hint="config may only use files inside the repository: replace the link with a "
+        "relative link inside it, or copy the files in",
     )
+
+
+def listing_errors(listing: Listing) -> None:
+    """Refuse a tree with links leaving the repo: each named once, all at once."""
+    MidwayErrors.raise_if_any(refused_error(r) for r in listing.refused)
+
+
+class _DiskTree:
+    """linktree.Tree over a directory; scandir's entry types cost no stat per file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = str(root)
+
+    def _full(self, path: str) -> str:
+        return f"{self.root}/{path}" if path else self.root
+
+    def kind(self, path: str) -> Kind | None:
+        try:
+            mode = os.lstat(self._full(path)).st_mode
+        except OSError:
+            return None
+        if stat.S_ISLNK(mode):
+            return "link"
+        if stat.S_ISDIR(mode):
+            return "dir"
+        return "file"
+
+    def children(self, path: str) -> list[tuple[str, Kind]]:
+        found: list[tuple[str, Kind]] = []
+        with os.scandir(self._full(path)) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    found.append((entry.name, "link"))
+                elif entry.is_dir(follow_symlinks=False):
+                    found.append((entry.name, "dir"))
+                else:
+                    found.append((entry.name, "file"))
+        return found
+
+    def link_target(self, path: str) -> str:
+        return os.readlink(self._full(path))
 
 
 class DiskSource(ConfigSource):
@@ -50,58 +97,44 @@ class DiskSource(ConfigSource):
                 hint="pass --config DIR pointing at a config repo",
             )
         self.label = str(self.root)
-        self._paths: list[str] | None = None
-        self._plain: set[str] = set()  # regular files found by paths(), not symlinks
+        self._listing: Listing | None = None
         self._digests: dict[str, str] = {}
 
-    def paths(self) -> list[str]:
-        if self._paths is None:
-            found: list[str] = []
-            for name in ROOT_FILES:
-                if (self.root / name).is_file():
-                    found.append(name)
-            for top in CONFIG_ROOTS:
-                if (self.root / top).is_dir():
-                    self._walk(top, found)
-            self._paths = sorted(found)
-        return self._paths
+    def _listed(self) -> Listing:
+        if self._listing is None:
+            self._listing = linktree.walk(_DiskTree(self.root), CONFIG_ROOTS, ROOT_FILES)
+            listing_errors(self._listing)
+        return self._listing
 
-    def _walk(self, rel_dir: str, found: list[str]) -> None:
-        # Symbolic links (to files or directories) are listed as files and never followed
-        # here, so they are checked when read; plain files are remembered as safe to open.
-        with os.scandir(self.root / rel_dir) as entries:
-            listed = sorted(entries, key=lambda e: e.name)
-        for entry in listed:
-            if entry.name.startswith("."):
-                continue
-            rel = f"{rel_dir}/{entry.name}"
-            if entry.is_dir(follow_symlinks=False):
-                self._walk(rel, found)
-                continue
-            found.append(rel)
-            if entry.is_file(follow_symlinks=False):
-                self._plain.add(rel)
+    def paths(self) -> list[str]:
+        return sorted(self._listed().files)
 
     def read(self, path: str) -> bytes:
-        if path in self._plain:
+        listing = self._listed()
+        real = listing.files.get(path)
+        if real is None or path in listing.dangling:
+            # not listed (or dangling): resolve it now, with the same rules
             try:
-                # O_NOFOLLOW: a file swapped for a symlink since listing takes the slow path
-                fd = os.open(f"{self.root}/{path}", os.O_RDONLY | os.O_NOFOLLOW)
-            except OSError:
-                pass
-            else:
-                with os.fdopen(fd, "rb") as handle:
-                    return handle.read()
-        full = self.root / path
-        real = full.resolve()
-        if not real.is_relative_to(self.root):
-            raise escape_error(path)
+                real = linktree.resolve(_DiskTree(self.root), path)
+            except linktree.Escape as exc:
+                raise refused_error(Refusal(path, f"symbolic link {exc}")) from None
+            except linktree.Missing:
+                raise MidwayError(
+                    "file does not exist (or is a symbolic link to nothing)", SourceLocation(path)
+                ) from None
         try:
-            return real.read_bytes()
+            # the real path was checked link by link when listed; O_NOFOLLOW refuses a file
+            # swapped for a link since
+            fd = os.open(f"{self.root}/{real}", os.O_RDONLY | os.O_NOFOLLOW)
         except IsADirectoryError:
             raise MidwayError("is a directory, expected a file", SourceLocation(path)) from None
         except OSError as exc:
             raise MidwayError(f"cannot read file: {exc.strerror}", SourceLocation(path)) from None
+        with os.fdopen(fd, "rb") as handle:
+            try:
+                return handle.read()
+            except IsADirectoryError:
+                raise MidwayError("is a directory, expected a file", SourceLocation(path)) from None
 
     def digest(self, path: str) -> str:
         found = self._digests.get(path)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
 
-from midway.errors import MidwayError, SourceLocation
+from midway.errors import MidwayError
 
 SYMLINK_MODE = 0o120000
 TREE_MODE = 0o040000
@@ -82,34 +80,24 @@ class GitEntry:
 
 
 class GitSnapshot:
-    """All blobs under some top-level folders at one commit; content read lazily."""
+    """A repository's files at one commit (or as staged), by repo-relative path, no link
+    followed: the raw tree a config source resolves links over. Content is read lazily."""
 
-    def __init__(
-        self, repo_path: str | Path, rev: str, roots: Iterable[str], root_files: Iterable[str]
-    ) -> None:
+    def __init__(self, repo_path: str | Path, rev: str) -> None:
         self.repo = open_repository(repo_path)
         commit = resolve_commit(self.repo, rev)
         self.revision: str | None = str(commit.id)
         self.commit_time: int | None = int(commit.commit_time)
         self.commit_offset: int | None = int(commit.commit_time_offset)
         self.label = f"{Path(self.repo.path).resolve().parent.name}@{self.revision[:12]}"
-        self.entries: dict[str, GitEntry] = {}
-        tree = commit.tree
-        for root in roots:
-            if root in tree:
-                obj = tree[root]
-                if isinstance(obj, pygit2.Tree):
-                    self._walk(obj, root)
-        for name in root_files:
-            if name in tree:
-                obj = tree[name]
-                if obj.type == pygit2.enums.ObjectType.BLOB:
-                    self.entries[name] = GitEntry(str(obj.id), int(obj.filemode))
+        self._tree: pygit2.Tree | None = commit.tree
+        self._seen: dict[str, GitEntry] = {}
+        # staged snapshots: every index entry below the config dir, and the directories
+        self._index: dict[str, GitEntry] = {}
+        self._dirs: dict[str, dict[str, int]] = {}
 
     @classmethod
-    def staged(
-        cls, repo_path: str | Path, roots: Iterable[str], root_files: Iterable[str]
-    ) -> GitSnapshot:
+    def staged(cls, repo_path: str | Path) -> GitSnapshot:
         """The files as staged in the index — what `git commit` would record — for the config
         repo at `repo_path`, which may be a subdirectory of the git repository."""
         snapshot = cls.__new__(cls)
@@ -134,57 +122,58 @@ class GitSnapshot:
         snapshot.commit_time = None
         snapshot.commit_offset = None
         snapshot.label = f"{top.name} (staged)"
-        snapshot.entries = {}
-        wanted_roots, wanted_files = tuple(roots), tuple(root_files)
+        snapshot._tree = None
+        snapshot._seen = {}
+        snapshot._index = {}
+        snapshot._dirs = {"": {}}
         for entry in index:
             if not entry.path.startswith(prefix) or int(entry.mode) == GITLINK_MODE:
                 continue
             rel = entry.path[len(prefix) :]
-            if rel in wanted_files or (rel.split("/", 1)[0] in wanted_roots and "/" in rel):
-                snapshot.entries[rel] = GitEntry(str(entry.id), int(entry.mode))
+            snapshot._index[rel] = GitEntry(str(entry.id), int(entry.mode))
+            parts = rel.split("/")
+            for depth in range(len(parts)):
+                parent = "/".join(parts[:depth])
+                mode = int(entry.mode) if depth == len(parts) - 1 else TREE_MODE
+                snapshot._dirs.setdefault(parent, {})[parts[depth]] = mode
         return snapshot
 
-    def _walk(self, tree: pygit2.Tree, prefix: str) -> None:
-        for entry in tree:
-            path = f"{prefix}/{entry.name}"
-            mode = int(entry.filemode)
-            if mode == TREE_MODE:
-                subtree = self.repo[entry.id]
-                assert isinstance(subtree, pygit2.Tree)
-                self._walk(subtree, path)
-            elif mode != GITLINK_MODE:
-                self.entries[path] = GitEntry(str(entry.id), mode)
+    def entry(self, path: str) -> GitEntry | None:
+        """The entry at `path` ("" is the top); directories have TREE_MODE."""
+        if self._tree is None:
+            if path in self._dirs:
+                return GitEntry("", TREE_MODE)
+            return self._index.get(path)
+        if not path:
+            return GitEntry(str(self._tree.id), TREE_MODE)
+        seen = self._seen.get(path)
+        if seen is not None:
+            return seen
+        try:
+            obj = self._tree[path]
+        except KeyError:
+            return None
+        return GitEntry(str(obj.id), int(obj.filemode))
 
-    def read(self, path: str) -> bytes:
-        entry = self.entries[path]
-        if entry.mode == SYMLINK_MODE:
-            target = self.symlink_target(path)
-            if target is None:
-                raise MidwayError(
-                    "symbolic link points outside the repository",
-                    SourceLocation(path),
-                    hint="copy the file into the repository instead of linking to it",
-                )
-            return self.read(target)
-        return self._blob(entry.oid)
+    def children(self, path: str) -> list[tuple[str, int]]:
+        """(name, mode) of a directory's entries; submodules left out."""
+        if self._tree is None:
+            found = list(self._dirs.get(path, {}).items())
+        else:
+            tree = self._tree if not path else self._tree[path]
+            assert isinstance(tree, pygit2.Tree)
+            found = []
+            for child in tree:
+                name, mode = child.name or "", int(child.filemode)
+                # remembered: reading a listed file then costs no lookup by path
+                self._seen[f"{path}/{name}" if path else name] = GitEntry(str(child.id), mode)
+                found.append((name, mode))
+        return [(name, mode) for name, mode in found if mode != GITLINK_MODE]
 
-    def _blob(self, oid: str) -> bytes:
+    def blob(self, oid: str) -> bytes:
         blob = self.repo[pygit2.Oid(hex=oid)]
         assert isinstance(blob, pygit2.Blob)
         return bytes(blob.data)
-
-    def symlink_target(self, path: str, depth: int = 0) -> str | None:
-        """Repo-relative target of a symlink, or None when it leaves the repo or dangles."""
-        entry = self.entries[path]
-        raw = self._blob(entry.oid).decode("utf-8", "replace")
-        if raw.startswith("/") or depth > 8:
-            return None
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), raw))
-        if target.startswith("../") or target == ".." or target not in self.entries:
-            return None
-        if self.entries[target].mode == SYMLINK_MODE:
-            return self.symlink_target(target, depth + 1)
-        return target
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 Evaluation is sandboxed: imports are served from an in-memory snapshot of the blueprint's own
 directory, the repo's lib/ and vendor/ — nothing else exists for Jsonnet, so absolute paths,
-`..` escapes and symlinks out of the repo cannot be read. Deep recursion is stopped by the
-binding's stack limit; runaway evaluation by the worker time guard (see pool.py).
+`..` escapes and symlinks out of the repo cannot be read (the sources refuse such links before
+anything is evaluated, config/linktree.py). Native functions are render/natives.py's. Deep
+recursion is stopped by the binding's stack limit; runaway evaluation by the worker time guard
+(see pool.py).
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ import json
 import os
 import posixpath
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from midway.config.source import JSONNETFILES
+from midway.render.natives import NATIVES
+from midway.render.vendoring import missing_import_hint, read_vendoring
 
 ENGINE_NAME = os.environ.get("MIDWAY_JSONNET", "go")
 
@@ -34,9 +40,13 @@ def _binding() -> Any:
     return importlib.import_module("_gojsonnet")
 
 
-ENGINE_VERSION = f"{ENGINE_NAME}-jsonnet/midway-engine-1"
+# -2: Tanka's import order, legacy names, native functions (cached outputs of -1 may differ)
+ENGINE_VERSION = f"{ENGINE_NAME}-jsonnet/midway-engine-2"
 MAX_STACK = 500
-SHARED_ROOTS = ("lib/", "vendor/")
+IMPORT_ROOTS = ("lib/", "vendor/")
+# what every batch gets besides its blueprint's files (a prefix or a whole path each): the
+# importable roots, and jsonnet-bundler's files for legacy names and missing-dependency hints
+SHARED_ROOTS = (*IMPORT_ROOTS, *JSONNETFILES)
 BATCH_FILE = "<midway>"
 _TRACE_LINE = re.compile(r"^\s*(?P<path>[^\s:<>][^\s:]*):(?P<line>\d+):(?P<col>\d+)")
 
@@ -73,10 +83,18 @@ class _Refusal:
     message: str
 
 
-def _importer(
-    files: Mapping[str, bytes | None], allowed_roots: Sequence[str], denied: list[_Refusal]
-) -> Any:
-    """The import callback; every refusal is also appended to `denied`."""
+def _importer(files: Mapping[str, bytes | None], blueprint_dir: str, denied: list[_Refusal]) -> Any:
+    """The import callback; every refusal is also appended to `denied`.
+
+    Search order as Tanka's: the importing file's directory, then the blueprint directory,
+    lib/, the blueprint's own vendor/, vendor/; then jsonnet-bundler legacy names
+    (`ksonnet-util/…` -> `vendor/github.com/grafana/jsonnet-libs/ksonnet-util/…`) for a repo
+    whose legacy links are missing.
+    """
+    vendoring = read_vendoring(files)
+    legacy = vendoring.legacy_targets()
+    jpath = (blueprint_dir, "lib/", f"{blueprint_dir}vendor/", "vendor/")
+    allowed_roots = (blueprint_dir, *IMPORT_ROOTS)
 
     def resolve(base: str, rel: str) -> tuple[str, bytes]:
         try:
@@ -89,7 +107,10 @@ def _importer(
         if rel.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", rel):
             raise ImportDenied(f"absolute import '{rel}' is not allowed")
         candidates = [posixpath.normpath(posixpath.join(base, rel))]
-        candidates += [posixpath.normpath(root + rel) for root in SHARED_ROOTS]
+        candidates += [posixpath.normpath(root + rel) for root in jpath]
+        first, _, rest = rel.partition("/")
+        if rest and first in legacy:
+            candidates.append(posixpath.normpath(f"vendor/{legacy[first]}/{rest}"))
         for candidate in candidates:
             if candidate.startswith("../") or candidate == "..":
                 continue
@@ -99,12 +120,19 @@ def _importer(
                 continue
             content = files[candidate]
             if content is None:
-                raise ImportDenied(f"'{rel}' is a symbolic link that leaves the config repo")
+                raise ImportDenied(
+                    f"'{rel}' is a symbolic link to nothing or out of the config repo"
+                )
             return candidate, content
         if ".." in rel.split("/"):
             raise ImportDenied(
                 f"import '{rel}' escapes the blueprint directory; only the blueprint's own "
                 f"files, lib/ and vendor/ can be imported"
+            )
+        hint = missing_import_hint(vendoring, rel)
+        if hint is not None:
+            raise ImportDenied(
+                f"cannot find '{rel}' in the blueprint directory, lib/ or vendor/: {hint}"
             )
         raise ImportDenied(
             f"cannot find '{rel}' in the blueprint directory, lib/ or vendor/ "
@@ -143,18 +171,21 @@ def evaluate_batch(
         + "]"
     )
     denied: list[_Refusal] = []
+    native_failures: list[str] = []
     try:
         result: str = _binding().evaluate_snippet(
             BATCH_FILE,
             _batch_snippet(main_path),
             tla_vars={"units": units},
-            import_callback=_importer(files, (blueprint_dir, *SHARED_ROOTS), denied),
+            import_callback=_importer(files, blueprint_dir, denied),
+            native_callbacks=_natives(native_failures),
             max_stack=MAX_STACK,
             max_trace=20,
         )
         return result
     except RuntimeError as exc:
-        raise RuntimeError(_ungarble(str(exc), [d.message for d in denied])) from None
+        message = _ungarble(str(exc), [d.message for d in denied])
+        raise RuntimeError(_explain_natives(message, native_failures, files)) from None
     except UnicodeDecodeError:
         if not denied:
             raise
@@ -163,6 +194,59 @@ def evaluate_batch(
         where = _locate_import(files, refusal.base, refusal.rel)
         trace = f"\n\t{where}\timport" if where else ""
         raise RuntimeError(f"RUNTIME ERROR: {refusal.message}{trace}") from None
+
+
+def _natives(failures: list[str]) -> dict[str, tuple[tuple[str, ...], Any]]:
+    """NATIVES for the binding. It reports a raising callback only as "failed to execute native
+    callback": each wrapper keeps its own message for _explain_natives."""
+
+    def wrap(name: str, fn: Any) -> Any:
+        def call(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except Exception as exc:  # any failure is the blueprint's input, not ours
+                failures.append(f"std.native('{name}') failed: {type(exc).__name__}: {exc}")
+                raise
+
+        return call
+
+    return {name: (params, wrap(name, fn)) for name, (params, fn) in NATIVES.items()}
+
+
+_NATIVE_CALL = re.compile(rb"""std\.native\(\s*['"]([^'"]+)['"]\s*\)""")
+_TRACED_FILE = re.compile(r"([^\s:<>]+):\d+:\d+")
+
+
+def _explain_natives(
+    message: str, failures: Sequence[str], files: Mapping[str, bytes | None]
+) -> str:
+    if failures and "failed to execute native callback" in message:
+        first, _, rest = message.partition("\n")
+        return f"RUNTIME ERROR: {failures[-1]}\n{rest}"
+    if "Unexpected type null, expected function" not in message:
+        return message
+    # std.native('<name>') of a name nobody registered is null; look for such a name in the
+    # files of the trace first (an unused helmTemplate elsewhere in vendor/ is no culprit),
+    # then anywhere (the null may have been fetched in one file and called in another)
+    traced = {m.group(1) for m in _TRACED_FILE.finditer(message)}
+    unknown = _unknown_natives(files, traced) or _unknown_natives(files, files.keys())
+    if not unknown:
+        return message
+    first, _, rest = message.partition("\n")
+    names = ", ".join(f"std.native('{n}')" for n in unknown)
+    return (
+        f"{first}: {names} is not a native function midway provides (available: "
+        f"{', '.join(sorted(NATIVES))}; Helm and Kustomize are not run)\n{rest}"
+    )
+
+
+def _unknown_natives(files: Mapping[str, bytes | None], paths: Iterable[str]) -> list[str]:
+    found: set[str] = set()
+    for path in paths:
+        content = files.get(path)
+        if content is not None and b"std.native" in content:
+            found.update(n.decode("utf-8", "replace") for n in _NATIVE_CALL.findall(content))
+    return sorted(found - set(NATIVES))
 
 
 # gojsonnet's C binding reads an import callback's error message as a NUL-terminated string,

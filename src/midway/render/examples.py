@@ -6,13 +6,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from midway.config.source import JSONNETFILES
 from midway.config.validation import did_you_mean
 from midway.errors import MidwayError, MidwayErrors
 from midway.model import App, AppEnvironment, Blueprint, BlueprintRequest, ConfigRepo
 
 EXAMPLE_TEAM = "example"
 # A change under these can affect any blueprint's output.
-SHARED_INPUTS = ("lib/", "vendor/", "environments/", "midway.yaml")
+SHARED_INPUTS = ("lib/", "vendor/", "environments/", "midway.yaml", *JSONNETFILES)
 
 
 def blueprints_touched(config: ConfigRepo, paths: Iterable[str]) -> list[Blueprint]:

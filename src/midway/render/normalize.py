@@ -100,37 +100,74 @@ def normalize_unit(
     """Normalise one evaluation's output. Raises MidwayError naming the app and blueprint."""
     where = SourceLocation(f"{blueprint.directory}/main.jsonnet")
     context = f"blueprint {blueprint.ref} for app {app.id} in {env_name}/{cluster_name}"
-    if isinstance(raw, dict):
-        items = [raw[k] for k in sorted(raw)]
-    elif isinstance(raw, list):
-        items = list(raw)
-    else:
+    if not isinstance(raw, dict | list):
         raise MidwayError(
             f"{context} returned {type(raw).__name__}, expected a list of Kubernetes objects",
             where,
-            hint="main.jsonnet must return [objects] or {name: object}",
+            hint="main.jsonnet must return [objects], {name: object} or nested maps of objects",
         )
+    items = flatten(raw, context, where)
     if not layout.safe_segment(namespace) or not _DNS_SUBDOMAIN.match(namespace):
         raise MidwayError(
             f"namespace `{namespace}` for app {app.id} is not a valid Kubernetes namespace",
             app.source,
             hint="namespaces are lower-case letters, digits and '-', at most 63 characters",
         )
-    out: list[NormalizedObject] = []
-    for index, item in enumerate(items):
-        if item is None:
-            continue  # `if cond then obj` without else yields null: treat as "no object"
-        out.append(
-            _normalize_object(
-                item, index, app, env_name, cluster_name, namespace, blueprint, where, context
-            )
+    return [
+        _normalize_object(
+            item, label, app, env_name, cluster_name, namespace, blueprint, where, context
         )
+        for label, item in items
+    ]
+
+
+_OBJECT_KEYS = ("apiVersion", "kind", "metadata")
+
+
+def flatten(raw: JSON, context: str, where: SourceLocation) -> list[tuple[str, JSON]]:
+    """The objects of a blueprint's return value with a label each, in a fixed order: a list
+    in its order, a map (of maps…) of objects by sorted key — the "nested-map return shape"
+    of libraries like kube-prometheus — and a `kind: *List` object as its `items`.
+    null anywhere means "no object" (`if cond then obj` without else)."""
+    out: list[tuple[str, JSON]] = []
+
+    def visit(value: JSON, label: str, in_list: bool) -> None:
+        if value is None:
+            return
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                visit(item, f"{label}[{index}]" if label else f"#{index + 1}", True)
+            return
+        if isinstance(value, dict) and (in_list or any(k in value for k in _OBJECT_KEYS)):
+            kind, meta = value.get("kind"), value.get("metadata")
+            if (
+                isinstance(kind, str)
+                and kind.endswith("List")
+                and isinstance(value.get("items"), list)
+                and not (isinstance(meta, dict) and meta.get("name"))  # a real object's kind
+            ):
+                visit(value["items"], f"{label}.items" if label else "items", False)
+                return
+            out.append((label, value))
+            return
+        if isinstance(value, dict):
+            for key in sorted(value):
+                visit(value[key], f"{label}.{key}" if label else key, False)
+            return
+        raise MidwayError(
+            f"`{label}` returned by {context} is {type(value).__name__}, not a Kubernetes object",
+            where,
+            hint="return [objects], {name: object} or nested maps of objects (see "
+            "docs/blueprints.md, the nested-map return shape)",
+        )
+
+    visit(raw, "", isinstance(raw, list))
     return out
 
 
 def _normalize_object(
     item: JSON,
-    index: int,
+    position: str,
     app: App,
     env_name: str,
     cluster_name: str,
@@ -139,7 +176,7 @@ def _normalize_object(
     where: SourceLocation,
     context: str,
 ) -> NormalizedObject:
-    label = f"object #{index + 1} of {context}"
+    label = f"object {position if position.startswith('#') else f'`{position}`'} of {context}"
     if not isinstance(item, dict):
         raise MidwayError(f"{label} is not an object", where)
     for field_name in ("apiVersion", "kind"):

@@ -23,6 +23,9 @@ from midway.state.argocd import ARGOCD_DIR
 TRAILER_COMMIT = "Config-Commit"
 TRAILER_REPO = "Config-Repo"
 TRAILER_DIRTY = "Config-Dirty"
+# one per dependency in jsonnetfile.lock.json: `<name> <version> <sum>` (which library code
+# produced the commit; the lock file's order is jb's, the trailers are sorted)
+TRAILER_VENDOR = "Vendor-Lock"
 LINES_PER_SECTION = 50
 SHORT = 12
 ACTIONS = ("added", "changed", "removed")
@@ -106,6 +109,7 @@ def commit_message(
     dirty: bool,
     summary: ChangeSummary,
     lines_per_section: int = LINES_PER_SECTION,
+    vendor_lock: Iterable[str] = (),
 ) -> str:
     lines = [summary_line(config_commit, dirty, summary), ""]
     for section, changes in summary.sections.items():
@@ -127,6 +131,7 @@ def commit_message(
     if dirty:
         trailers[TRAILER_DIRTY] = "true"
     lines += [f"{k}: {v}" for k, v in trailers.items()]
+    lines += [f"{TRAILER_VENDOR}: {entry}" for entry in sorted(vendor_lock)]
     return "\n".join(lines) + "\n"
 
 

@@ -85,6 +85,7 @@ class ConfigOrigin:
     time: int
     offset: int
     directory: Path | None = None  # the local config repo, to compare commits' history
+    vendor_lock: tuple[str, ...] = ()  # jsonnetfile.lock.json: `<name> <version> <sum>` each
 
 
 def config_origin(config_dir: Path, rev: str | None, *, worktree: bool) -> ConfigOrigin:
@@ -238,7 +239,11 @@ def _attempt(
             store.set_ref(location.ref, head, "midway: sync with remote")
         return outcome(None, "", 0, False)
     message = commit_message(
-        config_commit=origin.commit, config_repo=origin.repo, dirty=origin.dirty, summary=summary
+        config_commit=origin.commit,
+        config_repo=origin.repo,
+        dirty=origin.dirty,
+        summary=summary,
+        vendor_lock=origin.vendor_lock,
     )
     if request.dry_run:
         return outcome(None, message, 0, False)
