@@ -12,9 +12,23 @@ import pytest
 from midway.render import pool
 
 
-def test_few_units_fork_many_units_spawn() -> None:
+def test_few_units_fork_many_units_spawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the decision for a plain one-thread CLI process (other tests in this pytest worker may
+    # have left threads or loaded a binding, which would rightly make it forkserver)
+    monkeypatch.setattr(pool.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(pool, "_binding_loaded", lambda: False)
     assert pool.start_method(pool.SPAWN_FROM_UNITS - 1) == "fork"
     assert pool.start_method(pool.SPAWN_FROM_UNITS) == "spawn"
+
+
+def test_threads_or_a_loaded_binding_make_small_renders_use_forkserver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pool.threading, "active_count", lambda: 3)
+    assert pool.start_method(pool.SPAWN_FROM_UNITS - 1) == "forkserver"
+    monkeypatch.setattr(pool.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(pool, "_binding_loaded", lambda: True)
+    assert pool.start_method(pool.SPAWN_FROM_UNITS - 1) == "forkserver"
 
 
 def test_spawned_workers_run_go_with_the_collector_tuned(
