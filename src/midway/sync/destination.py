@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from midway.cluster import Connection, get
+from midway.drift.destination import namespace_glob
 from midway.drift.model import CompareMode, DesiredObject, DriftReport, ObjectDrift
 from midway.drift.scan import scan
 from midway.errors import ClusterError
@@ -21,6 +22,7 @@ from midway.state.reader import StateObject
 from midway.sync.apply import correct_object, failed_entry
 from midway.sync.changeset import ChangeSet, ChangeSetEntry
 from midway.sync.fights import FightTracker
+from midway.sync.orphans import plan_orphan_prune
 from midway.sync.policy import DestinationPolicy
 from midway.sync.prune import DEFAULT_PRUNE_TIMEOUT_S, execute_prune, plan_prune
 
@@ -34,6 +36,11 @@ class SyncOptions:
     mode: CompareMode = "server"
     prune_timeout_s: float = DEFAULT_PRUNE_TIMEOUT_S
     workers: int = 8
+    # delete orphans too (sync/orphans.py); they are searched among these kinds besides
+    # the desired ones, in the namespaces the environment can produce
+    prune_orphans: bool = False
+    orphan_kinds: tuple[str, ...] = ()
+    app: str | None = None  # "team/app" when `desired` is one app's objects
 
 
 @dataclass
@@ -88,7 +95,10 @@ def sync_destination(
         destination=destination,
         mode=options.mode,
         rules=policy.ignore,
-        orphans=False,
+        orphans=options.prune_orphans,
+        orphan_kinds=options.orphan_kinds if options.prune_orphans else (),
+        app=options.app if options.prune_orphans else None,
+        orphan_namespaces=_namespace_glob(policy, destination),
         state_commit=state_commit,
         workers=options.workers,
     )
@@ -145,4 +155,29 @@ def sync_destination(
                 timeout_s=options.prune_timeout_s,
             )
         )
+    if options.prune_orphans:
+        orphan_steps = plan_orphan_prune(
+            destination,
+            report,
+            current_all if current_all is not None else desired,
+            previous,
+            frozenset(policy.config.apps),
+            policy.prune,
+        )
+        result.changes.extend(
+            execute_prune(
+                conn,
+                destination,
+                orphan_steps,
+                dry_run=options.dry_run,
+                timeout_s=options.prune_timeout_s,
+            )
+        )
     return result
+
+
+def _namespace_glob(policy: DestinationPolicy, destination: Destination) -> str | None:
+    environment = policy.config.environments.get(destination.env)
+    if environment is None:
+        return None
+    return namespace_glob(environment.namespace_template, destination.env)

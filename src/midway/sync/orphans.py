@@ -1,0 +1,66 @@
+"""Prune orphans: objects labelled as midway's for this environment that no state commit
+of the destination has (`midway sync --prune-orphans`).
+
+Prune (prune.py) only deletes what the previous state commit had; an object midway never
+rendered for this destination — a copy made with our labels, the leftover of a state repo
+that was reset — is reported by drift as an orphan and stays. --prune-orphans deletes
+those too, under the same proof of ownership:
+
+1. the scan found it by midway's labels for this environment, in a namespace this
+   environment can produce (its namespace template) or a desired object uses, and no
+   controller owns it (a ReplicaSet that copied our labels is not ours);
+2. its `midway.dev/team` and `midway.dev/app` labels name an app of the config;
+3. it is in neither the new nor the previous state commit (those follow prune's rules);
+4. the new desired set of the destination is not empty, unless `allowEmptyPrune`.
+
+A dry run shows the plan; deletion is prune's (foreground, uid-conditional, awaited).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from midway.drift.model import DesiredObject, DriftReport
+from midway.model import LABEL_APP, LABEL_TEAM, Destination
+from midway.sync.policy import PrunePolicy
+from midway.sync.prune import PruneStep, ownership_mismatch
+
+
+def plan_orphan_prune(
+    destination: Destination,
+    report: DriftReport,
+    current: Sequence[DesiredObject],
+    previous: Sequence[DesiredObject] | None,
+    apps: Collection[str],
+    policy: PrunePolicy,
+) -> list[PruneStep]:
+    """Decide, for each orphan of `report`, whether to delete it (see module doc).
+    `apps` are the config's app ids ("team/app")."""
+    in_state = {o.key for o in current} | {o.key for o in previous or ()}
+    orphans = [o for o in report.objects if o.status == "orphan" and o.key not in in_state]
+    blocked = None
+    if orphans and not current and not policy.allow_empty:
+        blocked = (
+            f"the new desired set of {destination} is empty: refusing to prune "
+            f"{len(orphans)} orphan(s) (set policy.allowEmptyPrune if this is intended)"
+        )
+    steps = []
+    for orphan in sorted(orphans, key=lambda o: o.key):
+        live = dict(orphan.live or {})
+        meta = live.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        app = f"{labels.get(LABEL_TEAM, '')}/{labels.get(LABEL_APP, '')}"
+        obj = DesiredObject(body=live, app=app)
+        uid = str(meta.get("uid") or "") or None
+        if app not in apps:
+            reason = f"orphan of app {app}, which the config does not have: not midway's to prune"
+            steps.append(PruneStep(obj, False, reason, uid))
+            continue
+        mismatch = ownership_mismatch(obj, live, destination)
+        if mismatch is not None:
+            steps.append(PruneStep(obj, False, mismatch, uid))
+        elif blocked is not None:
+            steps.append(PruneStep(obj, False, blocked, uid))
+        else:
+            steps.append(PruneStep(obj, True, "orphan: in no state commit (--prune-orphans)", uid))
+    return steps
