@@ -839,7 +839,8 @@ RECREATE_EDITS = [
         RECREATE_TEAM_APP,
         "batch-api",
         "modified",
-        "spec.selector.matchLabels.tier",
+        # offline compares the selector as a subset: the label added to the pods shows
+        "spec.template.metadata.labels.tier",
         "added",
         "kubectl-replace",
         kubectl_rc=2,
@@ -859,7 +860,7 @@ RECREATE_EDITS = [
         "modified",
         "spec.clusterIP",
         "changed",
-        "kubectl-replace",
+        "unknown*",  # allocated by the server, not written by the creator
         kubectl_rc=2,
         sync="recreated",
     ),

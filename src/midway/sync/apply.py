@@ -92,12 +92,16 @@ class _Body:
         return [f for f in self.corrected if not f.reverted_by_apply]
 
 
-def _locate(doc: Any, drift: FieldDrift) -> Tokens | None:
-    """The field in `doc`: by readable path (merge keys survive reordering), else pointer."""
+def _locate(doc: Any, drift: FieldDrift, *, strict: bool = False) -> Tokens | None:
+    """The field in `doc`: by readable path (merge keys survive reordering), else pointer.
+    `strict` never falls back to the pointer for a path through a named list item: its
+    index may now hold another item (one taken out before the apply)."""
     if drift.path:
         tokens = resolve_path(doc, drift.path)
         if tokens is not None:
             return tokens
+        if strict and "=" in drift.path:
+            return None
     return resolve_pointer(doc, drift.pointer) if drift.pointer else None
 
 
@@ -244,7 +248,7 @@ def _remove_extras(
     body.get("metadata", {}).pop("managedFields", None)  # keep the server's bookkeeping
     removed = False
     for extra in extras:
-        tokens = _locate(body, extra)
+        tokens = _locate(body, extra, strict=True)
         if tokens is not None:
             removed = remove(body, tokens) or removed
     if not removed:
@@ -304,17 +308,17 @@ def correct_object(
     notes: list[str] = []
     written: list[str] = []
     forced: list[ForcedField] = []
-    replaced = None
-    if drift.live is not None and drift.status == "modified":
-        replaced = _replace_foreign_items(conn, desired, drift, prepared, policy, dry_run)
-    if replaced is not None:
-        put, paths = replaced
-        written.append(_rv(put))
-        notes.append(
-            f"{'would take' if dry_run else 'took'} out list items of other managers: "
-            + ", ".join(paths)
-        )
     try:
+        replaced = None
+        if drift.live is not None and drift.status == "modified":
+            replaced = _replace_foreign_items(conn, desired, drift, prepared, policy, dry_run)
+        if replaced is not None:
+            put, paths = replaced
+            written.append(_rv(put))
+            notes.append(
+                f"{'would take' if dry_run else 'took'} out list items of other managers: "
+                + ", ".join(paths)
+            )
         if replaced is not None and dry_run:
             # the dry-run apply would meet the items the dry-run PUT only pretended to remove
             result = replaced[0]

@@ -56,7 +56,9 @@ def plan_orphan_prune(
             reason = f"orphan of app {app}, which the config does not have: not midway's to prune"
             steps.append(PruneStep(obj, False, reason, uid))
             continue
-        mismatch = ownership_mismatch(obj, live, destination)
+        # expected: midway's labels for this env and that app (not the orphan's own labels)
+        claimed = DesiredObject(body={"metadata": {}}, app=app)
+        mismatch = ownership_mismatch(claimed, live, destination)
         if mismatch is not None:
             steps.append(PruneStep(obj, False, mismatch, uid))
         elif blocked is not None:

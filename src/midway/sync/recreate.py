@@ -52,6 +52,11 @@ def recreate_allowed(body: Mapping[str, Any] | None) -> bool:
     return sync_options(body).get(RECREATE, "").lower() == "true"
 
 
+def immutable_message(message: str) -> bool:
+    """Does the server's message say an update touched an immutable field?"""
+    return bool(_IMMUTABLE.search(message))
+
+
 def immutable_fields(error: StatusError) -> tuple[str, ...] | None:
     """The fields an Invalid answer names as immutable ("spec.selector"), or None when the
     refusal is about something else. A field-less answer gives ("(unnamed)",)."""
