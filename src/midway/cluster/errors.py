@@ -208,15 +208,15 @@ def status_error(code: int, body: bytes | str | None, *, action: str, target: st
             **kwargs,
         )
     if code == 422:
-        hint = "fix the manifest (its blueprint or parameters) so the server accepts it"
+        invalid_hint = "fix the manifest (its blueprint or parameters) so the server accepts it"
         if "Duplicate value" in server_message:
-            hint = (
+            invalid_hint = (
                 "a live edit may collide with the desired object (another manager added or "
                 "re-keyed a list item); `midway drift` shows who, `midway sync` takes such "
-                "items out — else " + hint
+                "items out — else " + invalid_hint
             )
         elif "immutable" in server_message or "may not change once set" in server_message:
-            hint = (
+            invalid_hint = (
                 "the live object differs in a field that cannot change in place: it has to be "
                 "recreated (`midway sync` does that for objects annotated "
                 "`midway.dev/sync-options: Recreate=true`)"
@@ -224,7 +224,7 @@ def status_error(code: int, body: bytes | str | None, *, action: str, target: st
         return Invalid(
             f"{target} rejected the object ({action}): {server_message}",
             detail=_causes_detail(status),
-            hint=hint,
+            hint=invalid_hint,
             **kwargs,
         )
     hint = None
