@@ -4,8 +4,15 @@ and the desired items they displaced put back — on objects recorded from 1.20.
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from midway.drift.evaluate import evaluate_object
+from midway.drift.model import DesiredObject
+from midway.sync.fieldpath import get_value
 from midway.sync.listitems import foreign_items, items_to_replace, without_foreign_items
 
 DESIRED_SERVICE: dict[str, Any] = {
@@ -145,3 +152,42 @@ def test_set_items_and_metadata_lists_are_never_touched() -> None:
     desired = copy.deepcopy(DESIRED_SERVICE)
     desired["metadata"]["finalizers"] = ["example.com/other"]
     assert foreign_items(live, desired) == []
+
+
+# Replayed on the recorded live edits (tests/drift/testdata/corpus/): which of them leave
+# list items of other managers that sync must take out before applying.
+CORPUS = Path(__file__).parents[1] / "drift" / "testdata" / "corpus"
+EXPECT_ITEMS = {
+    "service-port": ["spec.ports[name=http]"],
+    "service-port-edited": ["spec.ports[name=http]"],
+    "service-port-added": ["spec.ports[name=metrics]"],
+    "container-port-rekeyed": ["spec.template.spec.containers[name=checkout].ports[name=http]"],
+    "container-renamed": ["spec.template.spec.containers[name=old]"],
+    "env-renamed": ["spec.template.spec.containers[name=ledger-worker].env[name=RENAMED]"],
+    "env-added-by-json-patch": ["spec.template.spec.containers[name=indexer].env[name=EXTRA]"],
+    "volume-added": ["spec.template.spec.volumes[name=scratch]"],
+    "edit-add-container": ["spec.template.spec.containers[name=sidecar]"],
+    "set-env-add": ["spec.template.spec.containers[name=checkout].env[name=DEBUG]"],
+}
+CASES = sorted(p for p in CORPUS.glob("*.json") if not p.name.startswith("in-sync-"))
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_recorded_edits_leave_foreign_items_only_where_expected(path: Path) -> None:
+    case = json.loads(path.read_text())
+    if case["desired"] is None or case["live"] is None:
+        return  # an orphan or a deleted object: no lists to merge
+    desired, live = case["desired"], case["live"]
+    drift = evaluate_object(DesiredObject(body=desired), live, mode="offline")
+    corrected = [f.pointer for f in drift.counted_fields]
+    chosen = items_to_replace(foreign_items(live, desired), corrected, left_alone=[])
+    assert [i.path for i in chosen] == EXPECT_ITEMS.get(path.stem, [])
+    if not chosen:
+        return
+    body = without_foreign_items(live, desired, chosen)
+    assert body is not None
+    for item in chosen:
+        remaining = get_value(body, item.list_tokens)
+        assert get_value(live, item.tokens) not in remaining  # taken out
+    again = foreign_items({**body, "metadata": live["metadata"]}, desired)
+    assert not [i for i in again if i.path in EXPECT_ITEMS[path.stem]]

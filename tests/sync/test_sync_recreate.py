@@ -131,3 +131,13 @@ def test_the_opt_in_is_an_annotation_of_sync_options() -> None:
     assert not recreate_allowed(body("Recreate=false"))
     assert not recreate_allowed(body(None))
     assert not recreate_allowed(None)
+
+
+def test_the_hints_point_at_live_edits_not_at_the_blueprint() -> None:
+    duplicate = _invalid(
+        "Service", "web", [("FieldValueDuplicate", "spec.ports[1].name", 'Duplicate value: "http"')]
+    )
+    assert duplicate.hint is not None and duplicate.hint.startswith("a live edit may collide")
+    immutable = _invalid("Job", "x", RECORDED[2][1])
+    assert immutable.hint is not None and "Recreate=true" in immutable.hint
+    assert "blueprint" not in immutable.hint
