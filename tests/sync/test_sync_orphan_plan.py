@@ -80,3 +80,17 @@ def test_wrong_environment_labels_are_not_ours() -> None:
         DEV, _report(_live("x", env="prod")), [_desired("alpha-kv")], None, APPS, PrunePolicy()
     )
     assert not step.delete and "not midway's" in step.reason
+
+
+def test_cluster_scoped_and_foreign_namespace_orphans_stay() -> None:
+    far = _live("far")
+    far["metadata"]["namespace"] = "elsewhere"
+    role = _live("reader")
+    role.update(apiVersion="rbac.authorization.k8s.io/v1", kind="ClusterRole")
+    del role["metadata"]["namespace"]
+    steps = plan_orphan_prune(
+        DEV, _report(far, role), [_desired("alpha-kv")], None, APPS, PrunePolicy(), "t-*"
+    )
+    reasons = {s.key.name: (s.delete, s.reason) for s in steps}
+    assert reasons["far"] == (False, "namespace elsewhere is not one environment dev produces")
+    assert reasons["reader"][0] is False and "cluster-scoped" in reasons["reader"][1]

@@ -163,6 +163,7 @@ def sync_destination(
             previous,
             frozenset(policy.config.apps),
             policy.prune,
+            _namespace_glob(policy, destination),
         )
         result.changes.extend(
             execute_prune(

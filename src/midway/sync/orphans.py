@@ -8,7 +8,8 @@ those too, under the same proof of ownership:
 
 1. the scan found it by midway's labels for this environment, in a namespace this
    environment can produce (its namespace template) or a desired object uses, and no
-   controller owns it (a ReplicaSet that copied our labels is not ours);
+   controller owns it (a ReplicaSet that copied our labels is not ours); cluster-scoped
+   orphans are never pruned this way (no namespace ties them to the environment);
 2. its `midway.dev/team` and `midway.dev/app` labels name an app of the config;
 3. it is in neither the new nor the previous state commit (those follow prune's rules);
 4. the new desired set of the destination is not empty, unless `allowEmptyPrune`.
@@ -18,6 +19,7 @@ A dry run shows the plan; deletion is prune's (foreground, uid-conditional, awai
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Collection, Sequence
 
 from midway.drift.model import DesiredObject, DriftReport
@@ -33,10 +35,13 @@ def plan_orphan_prune(
     previous: Sequence[DesiredObject] | None,
     apps: Collection[str],
     policy: PrunePolicy,
+    namespaces: str | None = None,
 ) -> list[PruneStep]:
     """Decide, for each orphan of `report`, whether to delete it (see module doc).
-    `apps` are the config's app ids ("team/app")."""
+    `apps` are the config's app ids ("team/app"); `namespaces` the glob of the namespaces
+    the environment can produce (None: any)."""
     in_state = {o.key for o in current} | {o.key for o in previous or ()}
+    used = {o.key.namespace for o in current if o.key.namespace}
     orphans = [o for o in report.objects if o.status == "orphan" and o.key not in in_state]
     blocked = None
     if orphans and not current and not policy.allow_empty:
@@ -52,6 +57,15 @@ def plan_orphan_prune(
         app = f"{labels.get(LABEL_TEAM, '')}/{labels.get(LABEL_APP, '')}"
         obj = DesiredObject(body=live, app=app)
         uid = str(meta.get("uid") or "") or None
+        namespace = orphan.key.namespace
+        if not namespace:
+            reason = "cluster-scoped: no namespace shows it belongs to this environment"
+            steps.append(PruneStep(obj, False, reason, uid))
+            continue
+        if namespace not in used and not fnmatch.fnmatchcase(namespace, namespaces or "*"):
+            reason = f"namespace {namespace} is not one environment {destination.env} produces"
+            steps.append(PruneStep(obj, False, reason, uid))
+            continue
         if app not in apps:
             reason = f"orphan of app {app}, which the config does not have: not midway's to prune"
             steps.append(PruneStep(obj, False, reason, uid))
