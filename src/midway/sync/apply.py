@@ -14,6 +14,11 @@ live value is applied instead, which changes nothing.
 The first apply is not forced. If the server answers with a conflict, each conflicting field
 is either forced (the blueprint owns it per policy) or dropped and reported (an ignore rule
 lets that manager own it, or it is contested); then the apply is sent once more.
+
+Two things an apply cannot do are done around it: list items other managers added or
+re-keyed are taken out first (listitems.py: one compare-and-swap PUT), and when the server
+refuses the apply because an immutable field differs, the object is deleted and created
+again if it opts in (recreate.py), else reported as "needs recreate".
 """
 
 from __future__ import annotations
@@ -358,8 +363,6 @@ def correct_object(
         notes.insert(0, "missing from the cluster")
     elif (dry_run and (prepared.corrected or always_apply)) or (not dry_run and after != before):
         action = "configured"
-        if recreated:
-            notes.insert(0, "changed fields that cannot change in place")
         managers = sorted({f.manager or UNKNOWN_MANAGER for f in prepared.corrected})
         notes.insert(
             0, f"drift by {', '.join(managers)} corrected" if managers else "desired state changed"
