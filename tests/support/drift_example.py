@@ -58,7 +58,7 @@ class DriftEnv:
             "--config",
             str(self.config),
             verb,
-            *(["--env", "dev"] if verb in ("drift", "apply") else []),
+            *(["--env", "dev"] if verb in ("drift", "apply", "sync") else []),
             "--state",
             str(self.state),
             *(self.kube_args if kube else []),

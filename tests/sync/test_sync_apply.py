@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from typing import Any
 
@@ -63,6 +64,7 @@ def _sync(
     rules: tuple[IgnoreRule, ...] = (),
     mode: str = "correct",
     fights: FightTracker | None = None,
+    dry_run: bool = False,
 ) -> ChangeSetEntry:
     desired = DesiredObject(body=copy.deepcopy(body), path="p.yaml", app="qa/web")
     key = desired.key
@@ -70,7 +72,7 @@ def _sync(
     ignore = IgnoreRules(tuple(ScopedRule(rule, "environment") for rule in rules))
     drift = evaluate_object(desired, live, mode="offline", rules=ignore)
     policy = ObjectPolicy(mode, rules, "test")  # type: ignore[arg-type]
-    return correct_object(conn, desired, drift, policy, DEV, fights=fights)
+    return correct_object(conn, desired, drift, policy, DEV, fights=fights, dry_run=dry_run)
 
 
 def _live(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
@@ -186,3 +188,97 @@ def test_with_a_manager_rule_conflicts_decide_what_is_forced(
     assert entry.action == "configured"
     assert [(f.path, f.manager) for f in entry.forced] == [(".data.mode", "kubectl-patch")]
     assert _live(conn, body)["data"] == {"mode": "fast", "flags": "a=2"}
+
+
+def _service(namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": namespace, "labels": LABELS},
+        "spec": {
+            "selector": {"app": "web"},
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+
+
+def _ports(conn: Connection, body: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(p["name"], p["port"]) for p in _live(conn, body)["spec"]["ports"]]
+
+
+def test_a_rekeyed_service_port_is_swapped_back_and_an_ignored_one_stays(
+    conn: Connection, k8s_namespace: str, test_cluster: TestCluster
+) -> None:
+    """`kubectl patch --type=json` renumbered the port: an apply alone would add port 80
+    next to 8080, both named http, which the server refuses."""
+    body = _service(k8s_namespace)
+    rule = IgnoreRule(kind="Service", path="/spec/ports/name=metrics", reason="added by ops")
+    _sync(conn, body, rules=(rule,))
+    ops = [
+        {"op": "replace", "path": "/spec/ports/0/port", "value": 8080},
+        {"op": "add", "path": "/spec/ports/-", "value": {"name": "metrics", "port": 9090}},
+    ]
+    kubectl(
+        test_cluster,
+        *("-n", k8s_namespace, "patch", "service", "web", "--type=json", "-p"),
+        json.dumps(ops),
+    )
+    entry = _sync(conn, body, rules=(rule,), dry_run=True)
+    assert entry.action == "configured" and entry.dry_run
+    assert "would take out list items of other managers: spec.ports[name=http]" in entry.reason
+    assert _ports(conn, body) == [("http", 8080), ("metrics", 9090)]
+
+    entry = _sync(conn, body, rules=(rule,))
+    assert entry.action == "configured", entry.reason
+    assert "took out list items of other managers: spec.ports[name=http] (kubectl-patch)" in (
+        entry.reason
+    )
+    assert sorted(_ports(conn, body)) == [("http", 80), ("metrics", 9090)]
+    assert len(entry.written_versions) == 2  # the PUT, then the apply
+    assert _sync(conn, body, rules=(rule,)).action == "unchanged"
+
+
+def _job(namespace: str, image: str, recreate: bool) -> dict[str, Any]:
+    annotations = {"midway.dev/sync-options": "Recreate=true"} if recreate else {}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": "migrate",
+            "namespace": namespace,
+            "labels": LABELS,
+            "annotations": annotations,
+        },
+        "spec": {
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "migrate", "image": image}],
+                }
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize("recreate", [False, True], ids=["without-opt-in", "opted-in"])
+def test_a_changed_job_template_needs_recreate(
+    conn: Connection, k8s_namespace: str, recreate: bool
+) -> None:
+    """A Job's template cannot change in place: the blueprint changed the image."""
+    assert _sync(conn, _job(k8s_namespace, "busybox:1.35", recreate)).action == "created"
+    uid = _live(conn, _job(k8s_namespace, "x", recreate))["metadata"]["uid"]
+    changed = _job(k8s_namespace, "busybox:1.36", recreate)
+    entry = _sync(conn, changed, dry_run=True)
+    if not recreate:
+        assert (entry.action, entry.error) == ("skipped", False)
+        assert entry.reason.startswith("needs recreate: spec.template cannot change in place")
+        assert "`midway.dev/sync-options: Recreate=true`" in entry.reason
+        assert _sync(conn, changed).action == "skipped"
+        return
+    assert entry.action == "configured" and "would be recreated: spec.template" in entry.reason
+    assert _live(conn, changed)["metadata"]["uid"] == uid  # a dry run deletes nothing
+    entry = _sync(conn, changed)
+    assert entry.action == "configured" and entry.recreated, entry.reason
+    live = _live(conn, changed)
+    assert live["metadata"]["uid"] != uid
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "busybox:1.36"

@@ -25,6 +25,12 @@ OVERRIDES: dict[str | None, DriftMode] = {"correct": "correct", "warn": "warn"}
 @click.option(
     "--prune", is_flag=True, help="Delete objects the previous state commit had and this lacks."
 )
+@click.option(
+    "--prune-orphans",
+    is_flag=True,
+    help="Also delete orphans: objects with midway's labels for this environment (and an app "
+    "of the config) that no state commit has, in namespaces the environment can produce.",
+)
 @state_option
 @click.option("--rev", help="State revision to sync to (default: the branch head).")
 @kubeconfig_options
@@ -51,6 +57,7 @@ def sync(
     app: str | None,
     dry_run: bool,
     prune: bool,
+    prune_orphans: bool,
     state_spec: str | None,
     rev: str | None,
     context: str | None,
@@ -62,11 +69,13 @@ def sync(
     fmt: str,
 ) -> None:
     """Bring live objects back to the state repo: apply drifted and missing objects as field
-    manager `midway` (per the drift policy), and with --prune delete what was removed.
+    manager `midway` (per the drift policy), and with --prune delete what was removed
+    (with --prune-orphans also what no state commit has).
 
     Exit code: 0 in sync afterwards, 1 drift remains (warn policy, contested fields, or a dry
     run with changes), 2 errors.
     """
+    from midway.cli.drift import DEFAULT_ORPHAN_KINDS
     from midway.cluster import connect_destination
     from midway.drift.desired import open_state_reader
     from midway.state.location import parse_state_spec
@@ -86,6 +95,9 @@ def sync(
         prune=prune,
         mode="offline" if mode == "offline" else "server",
         prune_timeout_s=prune_timeout,
+        prune_orphans=prune_orphans,
+        orphan_kinds=DEFAULT_ORPHAN_KINDS,
+        app=app,
     )
     results: list[dict[str, Any]] = []
     exit_code = EXIT_OK

@@ -208,10 +208,23 @@ def status_error(code: int, body: bytes | str | None, *, action: str, target: st
             **kwargs,
         )
     if code == 422:
+        invalid_hint = "fix the manifest (its blueprint or parameters) so the server accepts it"
+        if "Duplicate value" in server_message:
+            invalid_hint = (
+                "a live edit may collide with the desired object (another manager added or "
+                "re-keyed a list item); `midway drift` shows who, `midway sync` takes such "
+                "items out — else " + invalid_hint
+            )
+        elif "immutable" in server_message or "may not change once set" in server_message:
+            invalid_hint = (
+                "the live object differs in a field that cannot change in place: it has to be "
+                "recreated (`midway sync` does that for objects annotated "
+                "`midway.dev/sync-options: Recreate=true`)"
+            )
         return Invalid(
             f"{target} rejected the object ({action}): {server_message}",
             detail=_causes_detail(status),
-            hint="fix the manifest (its blueprint or parameters) so the server accepts it",
+            hint=invalid_hint,
             **kwargs,
         )
     hint = None

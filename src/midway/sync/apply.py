@@ -14,6 +14,11 @@ live value is applied instead, which changes nothing.
 The first apply is not forced. If the server answers with a conflict, each conflicting field
 is either forced (the blueprint owns it per policy) or dropped and reported (an ignore rule
 lets that manager own it, or it is contested); then the apply is sent once more.
+
+Two things an apply cannot do are done around it: list items other managers added or
+re-keyed are taken out first (listitems.py: one compare-and-swap PUT), and when the server
+refuses the apply because an immutable field differs, the object is deleted and created
+again if it opts in (recreate.py), else reported as "needs recreate".
 """
 
 from __future__ import annotations
@@ -28,9 +33,13 @@ from midway.cluster import (
     AlreadyExists,
     ApplyConflict,
     Connection,
+    Invalid,
     NotFound,
+    ResourceConflict,
     apply,
     create,
+    delete,
+    get,
 )
 from midway.cluster import replace as replace_object
 from midway.drift.model import (
@@ -64,7 +73,15 @@ from midway.sync.fieldpath import (
     to_pointer,
 )
 from midway.sync.fights import FightTracker
+from midway.sync.listitems import foreign_items, items_to_replace, without_foreign_items
 from midway.sync.policy import ObjectPolicy, describe_rule, ignoring_rule
+from midway.sync.recreate import (
+    RECREATE,
+    SYNC_OPTIONS_ANNOTATION,
+    immutable_fields,
+    opt_in_hint,
+    recreate_allowed,
+)
 
 MAX_CONFLICT_ROUNDS = 3
 CREATED_NAMESPACE_ANNOTATION = ANNOTATION_CREATED_NAMESPACE
@@ -85,12 +102,16 @@ class _Body:
         return [f for f in self.corrected if not f.reverted_by_apply]
 
 
-def _locate(doc: Any, drift: FieldDrift) -> Tokens | None:
-    """The field in `doc`: by readable path (merge keys survive reordering), else pointer."""
+def _locate(doc: Any, drift: FieldDrift, *, strict: bool = False) -> Tokens | None:
+    """The field in `doc`: by readable path (merge keys survive reordering), else pointer.
+    `strict` never falls back to the pointer for a path through a named list item: its
+    index may now hold another item (one taken out before the apply)."""
     if drift.path:
         tokens = resolve_path(doc, drift.path)
         if tokens is not None:
             return tokens
+        if strict and "=" in drift.path:
+            return None
     return resolve_pointer(doc, drift.pointer) if drift.pointer else None
 
 
@@ -233,7 +254,7 @@ def _remove_extras(
     body.get("metadata", {}).pop("managedFields", None)  # keep the server's bookkeeping
     removed = False
     for extra in extras:
-        tokens = _locate(body, extra)
+        tokens = _locate(body, extra, strict=True)
         if tokens is not None:
             removed = remove(body, tokens) or removed
     if not removed:
@@ -294,24 +315,52 @@ def correct_object(
         )
     before = str((drift.live or {}).get("metadata", {}).get("resourceVersion") or "")
     notes: list[str] = []
+    written: list[str] = []
+    forced: list[ForcedField] = []
     try:
-        result, forced = _apply_resolving_conflicts(conn, prepared, drift, policy, dry_run)
-    except NotFound as exc:
-        namespace = _namespace_missing(exc)
-        if namespace is None:
-            raise
-        if dry_run:
-            result, forced = {}, []
-            notes.append(f"namespace {namespace} would be created")
+        replaced = None
+        if drift.live is not None and drift.status == "modified":
+            replaced = _replace_foreign_items(conn, desired, drift, prepared, policy, dry_run)
+        if replaced is not None:
+            put, paths = replaced
+            written.append(_rv(put))
+            notes.append(
+                f"{'would take' if dry_run else 'took'} out list items of other managers: "
+                + ", ".join(paths)
+            )
+        if replaced is not None and dry_run:
+            # the dry-run apply would meet the items the dry-run PUT only pretended to remove
+            result = replaced[0]
         else:
-            if ensure_namespace(conn, namespace):
-                notes.append(f"created namespace {namespace}")
-            result, forced = _apply_resolving_conflicts(conn, prepared, drift, policy, dry_run)
-    written = [str(result.get("metadata", {}).get("resourceVersion") or "")]
-    if prepared.extras and result:
+            result, forced = _apply_handling_missing_namespace(
+                conn, prepared, drift, policy, dry_run, notes
+            )
+    except Invalid as exc:
+        fields = immutable_fields(exc)
+        if fields is None or drift.live is None:
+            raise
+        if not recreate_allowed(desired.body):
+            return replace(
+                entry,
+                action="skipped",
+                reason=f"needs recreate: {', '.join(fields)} cannot change in place; "
+                + opt_in_hint(),
+                fields=tuple(f.path for f in prepared.corrected),
+                skipped_fields=tuple(prepared.skipped),
+            )
+        result = _recreate(conn, prepared.body, drift, dry_run)
+        notes.append(
+            f"{'would be recreated' if dry_run else 'recreated'}: {', '.join(fields)} "
+            f"cannot change in place ({SYNC_OPTIONS_ANNOTATION}: {RECREATE}=true)"
+        )
+        recreated = True
+    else:
+        recreated = False
+    written.append(_rv(result))
+    if prepared.extras and result and not recreated:
         result = _remove_extras(conn, result, prepared.extras, dry_run)
-        written.append(str(result.get("metadata", {}).get("resourceVersion") or ""))
-    after = str(result.get("metadata", {}).get("resourceVersion") or "")
+        written.append(_rv(result))
+    after = _rv(result)
     action: Action
     if drift.live is None or drift.status == "missing":
         action = "created"
@@ -341,7 +390,102 @@ def correct_object(
         forced=tuple(forced),
         skipped_fields=tuple(prepared.skipped),
         contested=tuple(prepared.contested),
+        recreated=recreated,
     )
+
+
+def _rv(obj: Mapping[str, Any] | None) -> str:
+    return str((obj or {}).get("metadata", {}).get("resourceVersion") or "")
+
+
+def _apply_handling_missing_namespace(
+    conn: Connection,
+    prepared: _Body,
+    drift: ObjectDrift,
+    policy: ObjectPolicy,
+    dry_run: bool,
+    notes: list[str],
+) -> tuple[dict[str, Any], list[ForcedField]]:
+    """Apply; when the namespace is missing, create it (or say so in a dry run) first."""
+    try:
+        return _apply_resolving_conflicts(conn, prepared, drift, policy, dry_run)
+    except NotFound as exc:
+        namespace = _namespace_missing(exc)
+        if namespace is None:
+            raise
+        if dry_run:
+            notes.append(f"namespace {namespace} would be created")
+            return {}, []
+        if ensure_namespace(conn, namespace):
+            notes.append(f"created namespace {namespace}")
+        return _apply_resolving_conflicts(conn, prepared, drift, policy, dry_run)
+
+
+def _replace_foreign_items(
+    conn: Connection,
+    desired: DesiredObject,
+    drift: ObjectDrift,
+    prepared: _Body,
+    policy: ObjectPolicy,
+    dry_run: bool,
+) -> tuple[dict[str, Any], list[str]] | None:
+    """Take out the list items other managers added or re-keyed (see listitems.py) with a
+    compare-and-swap PUT; (the object written, the items' paths), or None when none."""
+    if not any("[" in f.path for f in prepared.corrected):
+        return None  # no corrected field inside a list: nothing to look for
+    left_alone = [f.pointer for f in drift.fields if f.ignored]
+    left_alone += [c.pointer for c in prepared.contested]
+    for attempt in range(2):
+        live = get(
+            conn,
+            drift.api_version or desired.api_version,
+            drift.key.kind,
+            drift.key.namespace or None,
+            drift.key.name,
+        )
+        if live is None:
+            return None
+        candidates = [
+            item
+            for item in foreign_items(live, desired.body)
+            if ignoring_rule(policy.rules, drift.key, item.pointer, item.manager, live) is None
+        ]
+        chosen = items_to_replace(candidates, [f.pointer for f in prepared.corrected], left_alone)
+        body = without_foreign_items(live, desired.body, chosen) if chosen else None
+        if body is None:
+            return None
+        try:
+            written = replace_object(conn, body, dry_run=dry_run)
+        except ResourceConflict:
+            if attempt:
+                raise
+            continue  # changed since we read it: read again
+        return written, [f"{item.path} ({item.manager})" for item in chosen]
+    return None
+
+
+def _recreate(
+    conn: Connection, body: Mapping[str, Any], drift: ObjectDrift, dry_run: bool
+) -> dict[str, Any]:
+    """Delete the live object (that uid, foreground, awaited), then apply `body` anew."""
+    live = drift.live or {}
+    uid = str((live.get("metadata") or {}).get("uid") or "") or None
+    key = drift.key
+    api_version = str(body.get("apiVersion") or drift.api_version)
+    delete(
+        conn,
+        api_version,
+        key.kind,
+        key.namespace or None,
+        key.name,
+        propagation="Foreground",
+        wait=True,
+        dry_run=dry_run,
+        uid=uid,
+    )
+    if dry_run:
+        return dict(live)
+    return apply(conn, body, dry_run=False)
 
 
 def failed_entry(

@@ -84,6 +84,7 @@ class ChangeSetEntry:
     time: float = 0.0  # time.time() when it happened
     # resourceVersions midway's writes produced, in order; the last is the object's version now
     written_versions: tuple[str, ...] = ()
+    recreated: bool = False  # deleted and created again (an immutable field differed)
 
     @property
     def changed(self) -> bool:

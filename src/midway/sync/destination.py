@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from midway.cluster import Connection, get
 from midway.cluster.applying import wait_for_crds
+from midway.drift.destination import namespace_glob
 from midway.drift.model import CompareMode, DesiredObject, DriftReport, ObjectDrift
 from midway.drift.scan import scan
 from midway.errors import ClusterError
@@ -22,6 +23,7 @@ from midway.state.reader import StateObject
 from midway.sync.apply import correct_object, failed_entry
 from midway.sync.changeset import ChangeSet, ChangeSetEntry
 from midway.sync.fights import FightTracker
+from midway.sync.orphans import plan_orphan_prune
 from midway.sync.policy import DestinationPolicy
 from midway.sync.prune import DEFAULT_PRUNE_TIMEOUT_S, execute_prune, plan_prune
 
@@ -35,6 +37,11 @@ class SyncOptions:
     mode: CompareMode = "server"
     prune_timeout_s: float = DEFAULT_PRUNE_TIMEOUT_S
     workers: int = 8
+    # delete orphans too (sync/orphans.py); they are searched among these kinds besides
+    # the desired ones, in the namespaces the environment can produce
+    prune_orphans: bool = False
+    orphan_kinds: tuple[str, ...] = ()
+    app: str | None = None  # "team/app" when `desired` is one app's objects
 
 
 @dataclass
@@ -84,7 +91,7 @@ def sync_destination(
     app): prune candidates and the empty-render guard are judged against all of it.
     """
     report, entries = _scan_and_correct(
-        conn, destination, desired, policy, options, fights, state_commit
+        conn, destination, desired, policy, options, fights, state_commit, orphans=True
     )
     waiting = [] if options.dry_run else _custom_resources_of_new_crds(desired, report, entries)
     if waiting:
@@ -127,7 +134,33 @@ def sync_destination(
                 timeout_s=options.prune_timeout_s,
             )
         )
+    if options.prune_orphans:
+        orphan_steps = plan_orphan_prune(
+            destination,
+            report,
+            current_all if current_all is not None else desired,
+            previous,
+            frozenset(policy.config.apps),
+            policy.prune,
+            _namespace_glob(policy, destination),
+        )
+        result.changes.extend(
+            execute_prune(
+                conn,
+                destination,
+                orphan_steps,
+                dry_run=options.dry_run,
+                timeout_s=options.prune_timeout_s,
+            )
+        )
     return result
+
+
+def _namespace_glob(policy: DestinationPolicy, destination: Destination) -> str | None:
+    environment = policy.config.environments.get(destination.env)
+    if environment is None:
+        return None
+    return namespace_glob(environment.namespace_template, destination.env)
 
 
 def _scan_and_correct(
@@ -138,15 +171,22 @@ def _scan_and_correct(
     options: SyncOptions,
     fights: FightTracker | None,
     state_commit: str | None,
+    *,
+    orphans: bool = False,
 ) -> tuple[DriftReport, list[ChangeSetEntry]]:
-    """One scan of `desired` and the corrections the policy allows (no prune)."""
+    """One scan of `desired` and the corrections the policy allows (no prune); with
+    `orphans` (the first pass only) it also searches orphans when --prune-orphans asks."""
+    search = orphans and options.prune_orphans
     report = scan(
         conn,
         desired,
         destination=destination,
         mode=options.mode,
         rules=policy.ignore,
-        orphans=False,
+        orphans=search,
+        orphan_kinds=options.orphan_kinds if search else (),
+        app=options.app if search else None,
+        orphan_namespaces=_namespace_glob(policy, destination),
         state_commit=state_commit,
         workers=options.workers,
     )
