@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from midway.daemon.status_document import StatusDocument
 from midway.daemon.status_file import write_status
 from support.cluster import TestCluster
 from support.example import RunCli
@@ -78,7 +79,9 @@ def repo(tmp_path: Path) -> SyncConfigRepo:
 
 
 def test_tables_from_the_status_file(run_cli: RunCli, repo: SyncConfigRepo) -> None:
-    write_status(repo.root / ".midway" / "daemon-status.json", _document())
+    write_status(
+        repo.root / ".midway" / "daemon-status.json", StatusDocument.from_json(_document())
+    )
     code, out, err = run_cli("--config", str(repo.root), "status")
     assert code == 0, err
     text = out + err

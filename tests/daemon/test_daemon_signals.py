@@ -179,7 +179,7 @@ def test_an_hpa_someone_else_created_owns_replicas_for_the_daemon(
         runtime.reconciler.resync()  # a full pass after the edits: web is evaluated again
         wait_for(lambda: runtime.queue.depth() == 0, 10, what="the resync")
         wait_for(
-            lambda: runtime.snapshot()["apps"]["qa/web"]["drift"].get("ignored") == 1,
+            lambda: runtime.snapshot().apps["qa/web"].drift.get("ignored") == 1,
             10,
             what="web's replicas ignored (preset hpa-replicas)",
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from midway.cluster import Connection, resolve_context
@@ -22,6 +23,7 @@ from midway.daemon.metrics import Metrics
 from midway.daemon.options import DaemonOptions
 from midway.daemon.queue import Workers, WorkQueue
 from midway.daemon.reconciler import Reconciler, WorkItem
+from midway.daemon.status_document import DestinationMemory, DestinationStatus
 from midway.model import Cluster, ConfigRepo, Destination
 from midway.sync.fights import FightTracker
 
@@ -177,13 +179,14 @@ class DestinationRuntime:
             reasons.append(f"{self.destination}: no state commit loaded yet")
         return not reasons, reasons
 
-    def snapshot(self) -> dict[str, Any]:
-        snap = self.reconciler.snapshot()
-        snap["applied_commit"] = self.reconciler.applied_commit
-        snap["last_sync"] = self.last_sync
-        snap["queue_depth"] = self.queue.depth()
-        snap["unwatched"] = dict(self.watch.unresolved)
-        return snap
+    def snapshot(self) -> DestinationStatus:
+        return replace(
+            self.reconciler.snapshot(),
+            memory=DestinationMemory(applied_commit=self.reconciler.applied_commit),
+            last_sync=self.last_sync,
+            queue_depth=self.queue.depth(),
+            unwatched=dict(self.watch.unresolved),
+        )
 
     def stop(self, timeout_s: float) -> None:
         self._stop.set()

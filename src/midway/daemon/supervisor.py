@@ -24,7 +24,9 @@ from midway.daemon.logging import fields
 from midway.daemon.metrics import Metrics
 from midway.daemon.options import DaemonOptions
 from midway.daemon.reconciler import TargetState
+from midway.daemon.reporting import refused_status
 from midway.daemon.state_follower import StateFollower
+from midway.daemon.status_document import DestinationStatus
 from midway.errors import ClusterError
 from midway.model import ConfigRepo, Destination
 from midway.sync.fights import FightTracker
@@ -162,19 +164,9 @@ class DestinationSupervisor:
         if self.refused.pop(destination, None) is not None:
             self.metrics.server_mismatch.labels(destination.env, destination.cluster).set(0)
 
-    def refused_status(self) -> dict[str, dict[str, object]]:
+    def refused_status(self) -> dict[str, DestinationStatus]:
         """Status-document entries of refused destinations (they have no runtime)."""
-        return {
-            str(d): {
-                "env": d.env,
-                "cluster": d.cluster,
-                "reachable": False,
-                "synced": False,
-                "refused": why,
-                "apps": {},
-            }
-            for d, why in sorted(self.refused.items())
-        }
+        return {str(d): refused_status(d, why) for d, why in sorted(self.refused.items())}
 
     def not_ready(self, config: ConfigRepo | None, held: frozenset[int]) -> list[str]:
         """Why the wanted destinations are not ready (none: they are)."""
