@@ -84,6 +84,11 @@ def test_once_publishes_syncs_and_exits(tmp_path: Path, test_cluster: TestCluste
     assert configmap_data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"v": "1"}
     status = read_status_json(daemon.status_path)
     assert status["destinations"]["dev/dev-1"]["changes"]["created"] == 1
+    # the same apps the running daemon reports (--once used to write `apps: {}`)
+    alpha = status["destinations"]["dev/dev-1"]["apps"]["qa/alpha"]
+    assert alpha["status"] == "in-sync" and alpha["blueprint"] == "kv@1.0.0"
+    assert alpha["last_correction"]["action"] == "created"
+    assert status["destinations"]["dev/dev-1"]["applied_commit"] == repo.state_head()
 
 
 def test_a_broken_config_commit_keeps_the_last_state(
