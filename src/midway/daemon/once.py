@@ -11,7 +11,7 @@ from typing import Any
 from midway.cluster import ClusterIdentityError
 from midway.daemon.config_watch import ConfigWatcher
 from midway.daemon.destination_runtime import connect_destination
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.options import DaemonOptions
 from midway.daemon.publisher import Publisher
 from midway.daemon.state_follower import StateFollower

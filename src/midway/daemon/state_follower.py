@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.publisher import Publisher
 from midway.drift.model import DesiredObject
 from midway.errors import MidwayError
