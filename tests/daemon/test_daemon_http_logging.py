@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from midway.daemon.http import HttpEndpoints
-from midway.daemon.logging import JsonFormatter, fields, redact, setup_logging
+from midway.daemon.log_setup import JsonFormatter, fields, redact, setup_logging
 from midway.daemon.metrics import Metrics
 from midway.daemon.status_document import DestinationStatus, StatusDocument
 from midway.daemon.status_file import read_status, write_status

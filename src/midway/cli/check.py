@@ -13,13 +13,13 @@ from pathlib import Path
 
 import click
 
+from midway.cache import Cache
 from midway.cli.context import CliContext
 from midway.config.loader import load_config
 from midway.config.source import ConfigSource, DiskSource
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.model import ConfigRepo
 from midway.preview.affected import affected_apps, is_config_path, with_namespace_neighbours
-from midway.render.cache import Cache
 from midway.render.examples import blueprints_touched, example_config
 from midway.render.pipeline import RenderOptions, render_config
 

@@ -106,7 +106,7 @@ def daemon(
     """Run the reconciler: publish new config commits, correct drift, prune, report."""
     import os
 
-    from midway.daemon.logging import setup_logging
+    from midway.daemon.log_setup import setup_logging
     from midway.daemon.options import DaemonOptions
     from midway.daemon.run import run_daemon
 

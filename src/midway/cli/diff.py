@@ -17,6 +17,7 @@ from typing import TypeVar
 import click
 from rich.console import Console
 
+from midway.cache import Cache
 from midway.cli.context import CliContext
 from midway.cli.progress import progress_reporter
 from midway.config.gitsource import GitSource
@@ -35,7 +36,6 @@ from midway.preview.affected import affected_apps, changed_paths, with_namespace
 from midway.preview.changeset import compare
 from midway.preview.report import DiffReport, Side, build_report
 from midway.preview.stale import StaleReport, stale_objects
-from midway.render.cache import Cache
 from midway.render.pipeline import RenderOptions, render_config
 
 T = TypeVar("T")

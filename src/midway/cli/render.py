@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
+from midway.cache import Cache
 from midway.cli.context import CliContext
 from midway.cli.progress import progress_reporter
 from midway.model import RenderResult
-from midway.render.cache import Cache
 from midway.render.output import write_tree
 from midway.render.pipeline import RenderOptions, render_config
 

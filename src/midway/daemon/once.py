@@ -10,7 +10,7 @@ from pathlib import Path
 from midway.cluster import ClusterIdentityError
 from midway.daemon.config_watch import ConfigWatcher
 from midway.daemon.destination_runtime import connect_destination
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.options import DaemonOptions
 from midway.daemon.publisher import Publisher
 from midway.daemon.reporting import refused_status, sync_result_status

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from midway.cluster import Connection, get
 from midway.daemon.cluster_watch import ClusterWatch
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.metrics import Metrics
 from midway.daemon.queue import Queued, WorkQueue
 from midway.daemon.reporting import ReconcilerView, reconciler_status

@@ -32,7 +32,7 @@ from midway.daemon.contest_store import ContestStore
 from midway.daemon.destination_runtime import DestinationRuntime
 from midway.daemon.http import HttpEndpoints
 from midway.daemon.lease import LeaseManager
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.metrics import Metrics
 from midway.daemon.once import run_once
 from midway.daemon.options import DaemonOptions

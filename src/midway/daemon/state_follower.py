@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.publisher import Publisher
 from midway.daemon.status_document import DestinationMemory
 from midway.drift.model import DesiredObject

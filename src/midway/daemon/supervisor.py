@@ -20,7 +20,7 @@ from midway.daemon.destination_runtime import (
     resolve_destination,
 )
 from midway.daemon.lease import shard_of
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.metrics import Metrics
 from midway.daemon.options import DaemonOptions
 from midway.daemon.reconciler import TargetState
