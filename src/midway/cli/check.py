@@ -15,6 +15,7 @@ import click
 
 from midway.cache import Cache
 from midway.cli.context import CliContext
+from midway.cli.render_options import check_cache_options
 from midway.config.loader import load_config
 from midway.config.source import ConfigSource, DiskSource
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
@@ -95,8 +96,7 @@ def _note_every_environment(
     help="Check the files as staged in the git index (what the commit records), not the "
     "working tree.",
 )
-@click.option("--no-cache", is_flag=True, help="Parse and evaluate everything afresh.")
-@click.option("--workers", type=int, help="Parallel Jsonnet workers (default: CPU count).")
+@check_cache_options
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (as `midway -q`).")
 @click.pass_obj
 def check(

@@ -17,6 +17,7 @@ from typing import Any
 from midway.cluster import Connection, resolve_context
 from midway.cluster import connect_destination as connect_to_cluster
 from midway.cluster.identity import ContextChoice
+from midway.config.targets import target_of
 from midway.daemon.cluster_watch import ClusterWatch
 from midway.daemon.contest_store import ContestStore, encode
 from midway.daemon.metrics import Metrics
@@ -33,9 +34,7 @@ MONITOR_INTERVAL_S = 1.0
 
 
 def _cluster_of(destination: Destination, config: ConfigRepo) -> Cluster:
-    return next(
-        c for c in config.environments[destination.env].clusters if c.name == destination.cluster
-    )
+    return target_of(config, destination).cluster
 
 
 def connect_destination(

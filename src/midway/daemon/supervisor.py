@@ -13,6 +13,7 @@ import threading
 import time
 
 from midway.cluster import ClusterIdentityError, normalize_server
+from midway.config.targets import target_of
 from midway.daemon.contest_store import ContestStore
 from midway.daemon.destination_runtime import (
     DestinationRuntime,
@@ -207,6 +208,7 @@ class DestinationSupervisor:
 
 
 def _server_of(destination: Destination, config: ConfigRepo) -> str:
-    env = config.environments.get(destination.env)
-    servers = [c.server for c in (env.clusters if env else ()) if c.name == destination.cluster]
-    return normalize_server(servers[0]) if servers else ""
+    try:
+        return normalize_server(target_of(config, destination).cluster.server)
+    except KeyError:  # the destination left the config
+        return ""
