@@ -35,6 +35,13 @@ from midway.daemon.cluster_watch import ClusterWatch
 from midway.daemon.logging import fields
 from midway.daemon.metrics import Metrics
 from midway.daemon.queue import Queued, WorkQueue
+from midway.daemon.reconcile_decisions import (
+    after_correction,
+    counts_as_drift,
+    own_write_wait,
+    quiet_failure,
+    verdict_after_failure,
+)
 from midway.drift.evaluate import evaluate_object
 from midway.drift.model import ClusterFacts, DesiredObject, DriftStatus, ObjectDrift
 from midway.drift.presets.hpa_replicas import may_be_hpa_scaled
@@ -246,7 +253,7 @@ class Reconciler:
             if self._stale(key, live, queued):
                 return
             drift = self._evaluate(desired, live, state)
-            if drift.drifted and not rollout:
+            if counts_as_drift(drift, rollout=rollout):
                 self.metrics.drift_detected.labels(*self.labels, policy.mode).inc()
             entry = correct_object(
                 self.conn,
@@ -263,10 +270,9 @@ class Reconciler:
             delay = self.backoff.failed(key)
             self.metrics.reconcile_errors.labels(*self.labels).inc()
             with self._lock:
-                repeated = self._failing.get(key) == exc.message
-            # one line per state change: a repeat of the same failure, or any failure while
-            # the cluster is unreachable (logged once by the probe), is debug only
-            quiet = repeated or not self.watch.reachable
+                previous = self._failing.get(key)
+            # one line per state change (see reconcile_decisions.quiet_failure)
+            quiet = quiet_failure(previous, exc.message, reachable=self.watch.reachable)
             log.log(
                 logging.DEBUG if quiet else logging.WARNING,
                 "reconcile of %s failed, retry in %.1fs: %s",
@@ -277,9 +283,9 @@ class Reconciler:
             )
             with self._lock:
                 self._failing[key] = exc.message
-                # what the compare found, if it got that far; else nothing is known
-                if drift is not None:
-                    self._verdicts[key] = drift.status
+                verdict = verdict_after_failure(drift)
+                if verdict is not None:
+                    self._verdicts[key] = verdict
                 else:
                     self._verdicts.pop(key, None)
                 self.version += 1
@@ -289,25 +295,29 @@ class Reconciler:
             return
         assert drift is not None
         self.backoff.succeeded(key)
-        if entry.written_versions and self.watch.watched(key):
-            older = {*entry.written_versions[:-1], drift.resource_version or ""} - {""}
+        outcome = after_correction(
+            entry,
+            drift,
+            rollout=rollout,
+            reason=queued.reason,
+            started=started,
+            watched=self.watch.watched(key) if entry.written_versions else False,
+        )
+        if outcome.own_versions is not None:
             with self._lock:
-                self._own_writes[key] = (frozenset(older), time.monotonic() + OWN_WRITE_WAIT_S)
-        status: DriftStatus = drift.status
-        if entry.action in ("created", "configured") and not entry.contested:
-            status = "in-sync"
+                self._own_writes[key] = (outcome.own_versions, time.monotonic() + OWN_WRITE_WAIT_S)
         with self._lock:
             self._failing.pop(key, None)
             self._pending_apply.discard(key)
             self._rollout.discard(key)
-            if self._verdicts.get(key) != status:
-                self._verdicts[key] = status
+            if self._verdicts.get(key) != outcome.verdict:
+                self._verdicts[key] = outcome.verdict
                 self.version += 1
-        if entry.changed and not entry.dry_run:
+        if outcome.count_correction:
             self.metrics.corrections.labels(*self.labels, entry.action).inc()
-            if rollout:
+            if outcome.count_rollout:
                 self.metrics.rollout_applied.labels(*self.labels, entry.action).inc()
-            if queued.reason.startswith("live"):
+            if outcome.measure_latency:
                 latency = time.monotonic() - queued.since
                 self.metrics.correction_latency.labels(*self.labels).observe(latency)
             log.info(
@@ -320,10 +330,9 @@ class Reconciler:
                     fields=list(entry.fields),
                 ),
             )
-        for contested in entry.contested:
-            if contested.since >= started:  # detected just now, not an old contest
-                self._fight_detected(contested)
-        if entry.action != "unchanged" or entry.contested:
+        for contested in outcome.new_contests:
+            self._fight_detected(contested)
+        if outcome.record:
             self._record(entry)
 
     def _stale(
@@ -338,8 +347,8 @@ class Reconciler:
                 return False
             older, until = expected
             current = str(((live or {}).get("metadata") or {}).get("resourceVersion") or "")
-            remaining = until - time.monotonic()
-            if current not in older or remaining <= 0:
+            remaining = own_write_wait(older, until, current, time.monotonic())
+            if remaining is None:
                 del self._own_writes[key]
                 return False
         self.queue.add_after(queued.item, remaining, reason=queued.reason)
