@@ -18,7 +18,7 @@ from midway.daemon.reconciler import Reconciler, TargetState, WorkItem
 from midway.drift.ignoring import IgnoreRules
 from midway.drift.model import DesiredObject
 from midway.model import Destination, DriftMode, ObjectKey
-from midway.sync.fights import FightTracker
+from midway.sync.contests import ContestTracker
 from midway.sync.policy import DestinationPolicy, ObjectPolicy, PrunePolicy
 from support.clock import FakeClock
 from support.fakecluster import FakeConnection, FakeWatch
@@ -65,14 +65,14 @@ class World:
         self.watch = FakeWatch(self.conn, DEV)
         self.metrics = Metrics()
         self.policy = FixedPolicy(mode)
-        self.fights = FightTracker(threshold, 600.0, clock=self.clock)
+        self.contests = ContestTracker(threshold, 600.0, clock=self.clock)
         self.reconciler = Reconciler(
             DEV,
             self.conn,
             self.watch,
             WorkQueue(),
             metrics=self.metrics,
-            fights=self.fights,
+            contests=self.contests,
             clock=self.clock,
         )
 
@@ -181,7 +181,7 @@ def test_a_field_reverted_threshold_times_is_contested_and_left_alone(
         w.handle("live modified")
     assert len(w.conn.writes) == 2  # no write
     assert w.live_mode() == "slowest"  # kubectl-edit keeps its value
-    [contested] = w.fights.contested(DEV)
+    [contested] = w.contests.contested(DEV)
     assert (contested.path, contested.manager) == ("data.mode", "kubectl-edit")
     assert w.count("midway_fights_total", manager="kubectl-edit") == 1
     assert "fight detected: data.mode of" in caplog.text

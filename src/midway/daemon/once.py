@@ -17,8 +17,8 @@ from midway.daemon.publisher import Publisher
 from midway.daemon.state_follower import StateFollower
 from midway.daemon.status_file import write_status
 from midway.errors import ClusterError, MidwayError
+from midway.sync.contests import ContestTracker
 from midway.sync.destination import SyncOptions, sync_destination
-from midway.sync.fights import FightTracker
 from midway.sync.policy import DestinationPolicy
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def run_once(
     watcher: ConfigWatcher,
     publisher: Publisher,
     state: StateFollower,
-    fights: FightTracker,
+    contests: ContestTracker,
     status_path: Path,
 ) -> int:
     """Exit code: 0, or 2 when the config does not render or a destination has errors."""
@@ -65,7 +65,7 @@ def run_once(
                     DestinationPolicy(config, destination),
                     previous=previous,
                     options=SyncOptions(prune_timeout_s=options.prune_timeout_s),
-                    fights=fights,
+                    contests=contests,
                     state_commit=state_head,
                 )
         except ClusterError as exc:

@@ -51,7 +51,7 @@ from midway.model import Destination, ObjectKey
 from midway.sync.apply import correct_object, failed_entry
 from midway.sync.backoff import Backoff
 from midway.sync.changeset import ChangeSetEntry, ContestedField
-from midway.sync.fights import FightTracker
+from midway.sync.contests import ContestTracker
 from midway.sync.policy import DestinationPolicy
 from midway.sync.prune import DEFAULT_PRUNE_TIMEOUT_S, execute_prune, plan_prune
 
@@ -95,7 +95,7 @@ class Reconciler:
         queue: WorkQueue[WorkItem],
         *,
         metrics: Metrics,
-        fights: FightTracker,
+        contests: ContestTracker,
         backoff: Backoff | None = None,
         prune_timeout_s: float = DEFAULT_PRUNE_TIMEOUT_S,
         clock: Callable[[], float] = time.time,
@@ -105,7 +105,7 @@ class Reconciler:
         self.watch = watch
         self.queue = queue
         self.metrics = metrics
-        self.fights = fights
+        self.contests = contests
         self.backoff = backoff or Backoff()
         self.prune_timeout_s = prune_timeout_s
         self.clock = clock
@@ -261,7 +261,7 @@ class Reconciler:
                 drift,
                 policy,
                 self.destination,
-                fights=self.fights,
+                contests=self.contests,
                 always_apply=always,
                 rollout=rollout,
                 clock=self.clock,
@@ -331,7 +331,7 @@ class Reconciler:
                 ),
             )
         for contested in outcome.new_contests:
-            self._fight_detected(contested)
+            self._contest_detected(contested)
         if outcome.record:
             self._record(entry)
 
@@ -354,7 +354,7 @@ class Reconciler:
         self.queue.add_after(queued.item, remaining, reason=queued.reason)
         return True
 
-    def _fight_detected(self, contested: ContestedField) -> None:
+    def _contest_detected(self, contested: ContestedField) -> None:
         self.metrics.fights.labels(*self.labels, contested.manager).inc()
         log.warning(
             "fight detected: %s of %s is contested by %s; midway stops correcting it",
@@ -398,7 +398,7 @@ class Reconciler:
         for entry in entries:
             if entry.action == "pruned":
                 self.metrics.corrections.labels(*self.labels, "pruned").inc()
-                self.fights.forget(self.destination, entry.key)
+                self.contests.forget(self.destination, entry.key)
             log.info(
                 "%s",
                 entry.describe(),
@@ -492,7 +492,7 @@ class Reconciler:
             )
             info["objects"] += 1
             info["drift"][verdicts.get(key, "unknown")] += 1
-        contested = self.fights.contested(self.destination)
+        contested = self.contests.contested(self.destination)
         for app, info in apps.items():
             drift = dict(info["drift"])
             info["drift"] = drift

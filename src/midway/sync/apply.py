@@ -4,7 +4,7 @@ Given the drift verdict of an object (midway.drift's ObjectDrift), build the bod
 the desired object minus every field midway must leave alone —
 
 - fields an ignore rule covers (a live edit there is allowed), and
-- fields another manager keeps reverting (contested, see fights.py).
+- fields another manager keeps reverting (contested, see contests.py).
 
 Leaving a field out of an apply releases midway's ownership of it, so the other manager's
 value stays. One exception: when no other manager owns the field (1.20's `kubectl scale`
@@ -59,6 +59,7 @@ from midway.sync.changeset import (
     ForcedField,
     SkippedField,
 )
+from midway.sync.contests import ContestTracker
 from midway.sync.decisions import (
     forced_takeover,
     looks_for_foreign_items,
@@ -78,7 +79,6 @@ from midway.sync.fieldpath import (
     set_value,
     to_pointer,
 )
-from midway.sync.fights import FightTracker
 from midway.sync.listitems import foreign_items, items_to_replace, without_foreign_items
 from midway.sync.policy import ObjectPolicy, ignoring_rule
 from midway.sync.recreate import (
@@ -135,7 +135,7 @@ def prepare_body(
     desired: DesiredObject,
     drift: ObjectDrift,
     destination: Destination,
-    fights: FightTracker | None,
+    contests: ContestTracker | None,
 ) -> _Body:
     """The desired body with ignored and contested fields left out (see module doc)."""
     prepared = _Body(body=copy.deepcopy(dict(desired.body)))
@@ -146,10 +146,10 @@ def prepare_body(
                 SkippedField(field_drift.path, field_drift.manager, str(field_drift.ignored_by))
             )
             continue
-        if fights is not None:
+        if contests is not None:
             tokens = _locate(desired.body, field_drift)
             wanted = get_value(desired.body, tokens) if tokens is not None else None
-            contested = fights.observe(
+            contested = contests.observe(
                 destination,
                 drift.key,
                 field_drift.path,
@@ -248,7 +248,7 @@ def correct_object(
     policy: ObjectPolicy,
     destination: Destination,
     *,
-    fights: FightTracker | None = None,
+    contests: ContestTracker | None = None,
     dry_run: bool = False,
     always_apply: bool = False,
     rollout: bool = False,
@@ -274,7 +274,7 @@ def correct_object(
     skip = skip_before_apply(drift, policy, always_apply=always_apply)
     if skip is not None:
         return replace(entry, action=skip.action, reason=skip.reason, fields=skip.fields)
-    prepared = prepare_body(desired, drift, destination, fights)
+    prepared = prepare_body(desired, drift, destination, contests)
     skip = skip_when_left_alone(drift, prepared.corrected, always_apply=always_apply)
     if skip is not None:
         return replace(
@@ -343,11 +343,11 @@ def correct_object(
     )
     if note is not None:
         notes.insert(0, note)
-    if fights is not None and not dry_run:
+    if contests is not None and not dry_run:
         for field_drift in prepared.corrected:
             tokens = _locate(desired.body, field_drift)
             value = get_value(desired.body, tokens) if tokens is not None else None
-            fights.corrected(destination, drift.key, field_drift.path, value)
+            contests.corrected(destination, drift.key, field_drift.path, value)
     return replace(
         entry,
         action=action,
