@@ -1,4 +1,4 @@
-"""The daemon against the real test cluster: correct vs warn policy, metrics, fights."""
+"""The daemon against the real test cluster: correct vs warn policy, metrics, contests."""
 
 from __future__ import annotations
 

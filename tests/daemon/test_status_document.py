@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from midway.daemon.reconcile_decisions import settled_verdict
 from midway.daemon.reporting import (
     ReconcilerView,
     app_status,
     app_statuses,
     reconciler_status,
     refused_status,
-    settled_verdict,
     sync_result_status,
 )
 from midway.daemon.status_document import (

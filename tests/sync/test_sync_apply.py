@@ -1,4 +1,4 @@
-"""correct_object against the real API server: conflicts, ignored fields, extras, fights."""
+"""correct_object against the real API server: conflicts, ignored fields, extras, contests."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from midway.drift.model import DesiredObject
 from midway.model import Destination, IgnoreRule
 from midway.sync.apply import correct_object
 from midway.sync.changeset import ChangeSetEntry
-from midway.sync.fights import FightTracker
+from midway.sync.contests import ContestTracker
 from midway.sync.policy import ObjectPolicy
 from support.cluster import TestCluster, kubectl, patch_configmap
 
@@ -63,7 +63,7 @@ def _sync(
     *,
     rules: tuple[IgnoreRule, ...] = (),
     mode: str = "correct",
-    fights: FightTracker | None = None,
+    contests: ContestTracker | None = None,
     dry_run: bool = False,
 ) -> ChangeSetEntry:
     desired = DesiredObject(body=copy.deepcopy(body), path="p.yaml", app="qa/web")
@@ -72,7 +72,7 @@ def _sync(
     ignore = IgnoreRules(tuple(ScopedRule(rule, "environment") for rule in rules))
     drift = evaluate_object(desired, live, mode="offline", rules=ignore)
     policy = ObjectPolicy(mode, rules, "test")  # type: ignore[arg-type]
-    return correct_object(conn, desired, drift, policy, DEV, fights=fights, dry_run=dry_run)
+    return correct_object(conn, desired, drift, policy, DEV, contests=contests, dry_run=dry_run)
 
 
 def _live(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
@@ -145,16 +145,16 @@ def test_a_contested_field_is_left_to_the_other_manager(
     conn: Connection, k8s_namespace: str, test_cluster: TestCluster
 ) -> None:
     body = _config_map(k8s_namespace, {"mode": "fast", "other": "x"})
-    fights = FightTracker(threshold=1)
-    _sync(conn, body, fights=fights)
+    contests = ContestTracker(threshold=1)
+    _sync(conn, body, contests=contests)
 
     def revert() -> None:
         patch_configmap(test_cluster, k8s_namespace, "web-kv", {"mode": "slow"})
 
     revert()
-    assert _sync(conn, body, fights=fights).action == "configured"  # plain drift
+    assert _sync(conn, body, contests=contests).action == "configured"  # plain drift
     revert()
-    entry = _sync(conn, body, fights=fights)  # reverted after midway's correction: a fight
+    entry = _sync(conn, body, contests=contests)  # reverted after midway's correction: a fight
     assert entry.action == "skipped"
     assert [(c.path, c.manager) for c in entry.contested] == [("data.mode", "kubectl-patch")]
     assert _live(conn, body)["data"]["mode"] == "slow"

@@ -1,7 +1,7 @@
 """`midway apply`: server-side apply a destination's desired objects as field manager midway.
 
 Namespaces first (created when missing), CRDs next, then the rest in Helm's order
-(`midway.cluster.applying`). No ignore rules, no pruning, no fight detection: that is
+(`midway.cluster.applying`). No ignore rules, no pruning, no contest detection: that is
 `midway sync`. Useful to create a synced starting point, or to push a state commit by hand.
 Exit 0 when every object applied, 2 when any failed.
 """

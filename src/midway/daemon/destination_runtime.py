@@ -26,7 +26,7 @@ from midway.daemon.queue import Workers, WorkQueue
 from midway.daemon.reconciler import Reconciler, WorkItem
 from midway.daemon.status_document import DestinationMemory, DestinationStatus
 from midway.model import Cluster, ConfigRepo, Destination
-from midway.sync.fights import FightTracker
+from midway.sync.contests import ContestTracker
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,13 @@ class DestinationRuntime:
         conn: Connection,
         *,
         metrics: Metrics,
-        fights: FightTracker,
+        contests: ContestTracker,
         options: DaemonOptions,
-        contests: ContestStore | None = None,
+        contest_store: ContestStore | None = None,
     ) -> None:
         self.destination = destination
-        self.fights = fights
         self.contests = contests
+        self.contest_store = contest_store
         self._contests_saved: str | None = None
         self.conn = conn
         self.metrics = metrics
@@ -102,7 +102,7 @@ class DestinationRuntime:
             self.watch,
             self.queue,
             metrics=metrics,
-            fights=fights,
+            contests=contests,
             prune_timeout_s=options.prune_timeout_s,
         )
         self.workers = Workers(
@@ -122,10 +122,10 @@ class DestinationRuntime:
         self.reconciler.live_changed(event, key, obj)
 
     def start(self) -> DestinationRuntime:
-        if self.contests is not None:
-            for contested, desired in self.contests.load(self.destination):
-                self.fights.restore(contested, desired)
-            self._contests_saved = encode(self.fights.export(self.destination))
+        if self.contest_store is not None:
+            for contested, desired in self.contest_store.load(self.destination):
+                self.contests.restore(contested, desired)
+            self._contests_saved = encode(self.contests.export(self.destination))
         self.watch.probe()
         self.workers.start()
         self._monitor.start()
@@ -145,12 +145,12 @@ class DestinationRuntime:
             self.watch.retry_unresolved()
         self.metrics.queue_depth.labels(*self.labels).set(self.queue.depth())
         self.metrics.contested_fields.labels(*self.labels).set(
-            len(self.reconciler.fights.contested(self.destination))
+            len(self.reconciler.contests.contested(self.destination))
         )
-        if self.contests is not None:
-            current = self.fights.export(self.destination)
+        if self.contest_store is not None:
+            current = self.contests.export(self.destination)
             text = encode(current)
-            if text != self._contests_saved and self.contests.save(self.destination, current):
+            if text != self._contests_saved and self.contest_store.save(self.destination, current):
                 self._contests_saved = text
         for status, count in self.reconciler.counts().items():
             self.metrics.objects.labels(*self.labels, status).set(count)

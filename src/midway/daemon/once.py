@@ -18,8 +18,8 @@ from midway.daemon.state_follower import StateFollower
 from midway.daemon.status_document import DestinationStatus, StatusDocument
 from midway.daemon.status_file import write_status
 from midway.errors import ClusterError, MidwayError
+from midway.sync.contests import ContestTracker
 from midway.sync.destination import SyncOptions, sync_destination
-from midway.sync.fights import FightTracker
 from midway.sync.policy import DestinationPolicy
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def run_once(
     watcher: ConfigWatcher,
     publisher: Publisher,
     state: StateFollower,
-    fights: FightTracker,
+    contests: ContestTracker,
     status_path: Path,
 ) -> int:
     """Exit code: 0, or 2 when the config does not render or a destination has errors."""
@@ -66,7 +66,7 @@ def run_once(
                     DestinationPolicy(config, destination),
                     previous=previous,
                     options=SyncOptions(prune_timeout_s=options.prune_timeout_s),
-                    fights=fights,
+                    contests=contests,
                     state_commit=state_head,
                 )
         except ClusterError as exc:
@@ -84,7 +84,7 @@ def run_once(
         summaries[str(destination)] = sync_result_status(
             result,
             objects,
-            contested=fights.contested(destination),
+            contested=contests.contested(destination),
             last_sync=time.time() if not result.changes.errors else None,
         )
     write_status(

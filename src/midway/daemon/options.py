@@ -10,7 +10,7 @@ from pathlib import Path
 from midway.config.targets import select_targets
 from midway.daemon.config_watch import DEFAULT_FETCH_INTERVAL_S
 from midway.model import ConfigRepo, Destination
-from midway.sync.fights import DEFAULT_THRESHOLD, DEFAULT_WINDOW_S
+from midway.sync.contests import DEFAULT_THRESHOLD, DEFAULT_WINDOW_S
 from midway.sync.prune import DEFAULT_PRUNE_TIMEOUT_S
 
 DEFAULT_PORT = 9477

@@ -35,6 +35,13 @@ from midway.daemon.cluster_watch import ClusterWatch
 from midway.daemon.log_setup import fields
 from midway.daemon.metrics import Metrics
 from midway.daemon.queue import Queued, WorkQueue
+from midway.daemon.reconcile_decisions import (
+    after_correction,
+    counts_as_drift,
+    own_write_wait,
+    quiet_failure,
+    verdict_after_failure,
+)
 from midway.daemon.reporting import ReconcilerView, reconciler_status
 from midway.daemon.status_document import DestinationStatus
 from midway.drift.evaluate import evaluate_object
@@ -46,7 +53,7 @@ from midway.model import Destination, ObjectKey
 from midway.sync.apply import correct_object, failed_entry
 from midway.sync.backoff import Backoff
 from midway.sync.changeset import ChangeSetEntry, ContestedField
-from midway.sync.fights import FightTracker
+from midway.sync.contests import ContestTracker
 from midway.sync.policy import DestinationPolicy
 from midway.sync.prune import DEFAULT_PRUNE_TIMEOUT_S, execute_prune, plan_prune
 
@@ -90,7 +97,7 @@ class Reconciler:
         queue: WorkQueue[WorkItem],
         *,
         metrics: Metrics,
-        fights: FightTracker,
+        contests: ContestTracker,
         backoff: Backoff | None = None,
         prune_timeout_s: float = DEFAULT_PRUNE_TIMEOUT_S,
         clock: Callable[[], float] = time.time,
@@ -100,7 +107,7 @@ class Reconciler:
         self.watch = watch
         self.queue = queue
         self.metrics = metrics
-        self.fights = fights
+        self.contests = contests
         self.backoff = backoff or Backoff()
         self.prune_timeout_s = prune_timeout_s
         self.clock = clock
@@ -248,7 +255,7 @@ class Reconciler:
             if self._stale(key, live, queued):
                 return
             drift = self._evaluate(desired, live, state)
-            if drift.drifted and not rollout:
+            if counts_as_drift(drift, rollout=rollout):
                 self.metrics.drift_detected.labels(*self.labels, policy.mode).inc()
             entry = correct_object(
                 self.conn,
@@ -256,7 +263,7 @@ class Reconciler:
                 drift,
                 policy,
                 self.destination,
-                fights=self.fights,
+                contests=self.contests,
                 always_apply=always,
                 rollout=rollout,
                 clock=self.clock,
@@ -265,10 +272,9 @@ class Reconciler:
             delay = self.backoff.failed(key)
             self.metrics.reconcile_errors.labels(*self.labels).inc()
             with self._lock:
-                repeated = self._failing.get(key) == exc.message
-            # one line per state change: a repeat of the same failure, or any failure while
-            # the cluster is unreachable (logged once by the probe), is debug only
-            quiet = repeated or not self.watch.reachable
+                previous = self._failing.get(key)
+            # one line per state change (see reconcile_decisions.quiet_failure)
+            quiet = quiet_failure(previous, exc.message, reachable=self.watch.reachable)
             log.log(
                 logging.DEBUG if quiet else logging.WARNING,
                 "reconcile of %s failed, retry in %.1fs: %s",
@@ -279,9 +285,9 @@ class Reconciler:
             )
             with self._lock:
                 self._failing[key] = exc.message
-                # what the compare found, if it got that far; else nothing is known
-                if drift is not None:
-                    self._verdicts[key] = drift.status
+                verdict = verdict_after_failure(drift)
+                if verdict is not None:
+                    self._verdicts[key] = verdict
                 else:
                     self._verdicts.pop(key, None)
                 self.version += 1
@@ -291,25 +297,29 @@ class Reconciler:
             return
         assert drift is not None
         self.backoff.succeeded(key)
-        if entry.written_versions and self.watch.watched(key):
-            older = {*entry.written_versions[:-1], drift.resource_version or ""} - {""}
+        outcome = after_correction(
+            entry,
+            drift,
+            rollout=rollout,
+            reason=queued.reason,
+            started=started,
+            watched=self.watch.watched(key) if entry.written_versions else False,
+        )
+        if outcome.own_versions is not None:
             with self._lock:
-                self._own_writes[key] = (frozenset(older), time.monotonic() + OWN_WRITE_WAIT_S)
-        status: DriftStatus = drift.status
-        if entry.action in ("created", "configured") and not entry.contested:
-            status = "in-sync"
+                self._own_writes[key] = (outcome.own_versions, time.monotonic() + OWN_WRITE_WAIT_S)
         with self._lock:
             self._failing.pop(key, None)
             self._pending_apply.discard(key)
             self._rollout.discard(key)
-            if self._verdicts.get(key) != status:
-                self._verdicts[key] = status
+            if self._verdicts.get(key) != outcome.verdict:
+                self._verdicts[key] = outcome.verdict
                 self.version += 1
-        if entry.changed and not entry.dry_run:
+        if outcome.count_correction:
             self.metrics.corrections.labels(*self.labels, entry.action).inc()
-            if rollout:
+            if outcome.count_rollout:
                 self.metrics.rollout_applied.labels(*self.labels, entry.action).inc()
-            if queued.reason.startswith("live"):
+            if outcome.measure_latency:
                 latency = time.monotonic() - queued.since
                 self.metrics.correction_latency.labels(*self.labels).observe(latency)
             log.info(
@@ -322,10 +332,9 @@ class Reconciler:
                     fields=list(entry.fields),
                 ),
             )
-        for contested in entry.contested:
-            if contested.since >= started:  # detected just now, not an old contest
-                self._fight_detected(contested)
-        if entry.action != "unchanged" or entry.contested:
+        for contested in outcome.new_contests:
+            self._contest_detected(contested)
+        if outcome.record:
             self._record(entry)
 
     def _stale(
@@ -340,14 +349,14 @@ class Reconciler:
                 return False
             older, until = expected
             current = str(((live or {}).get("metadata") or {}).get("resourceVersion") or "")
-            remaining = until - time.monotonic()
-            if current not in older or remaining <= 0:
+            remaining = own_write_wait(older, until, current, time.monotonic())
+            if remaining is None:
                 del self._own_writes[key]
                 return False
         self.queue.add_after(queued.item, remaining, reason=queued.reason)
         return True
 
-    def _fight_detected(self, contested: ContestedField) -> None:
+    def _contest_detected(self, contested: ContestedField) -> None:
         self.metrics.fights.labels(*self.labels, contested.manager).inc()
         log.warning(
             "fight detected: %s of %s is contested by %s; midway stops correcting it",
@@ -391,7 +400,7 @@ class Reconciler:
         for entry in entries:
             if entry.action == "pruned":
                 self.metrics.corrections.labels(*self.labels, "pruned").inc()
-                self.fights.forget(self.destination, entry.key)
+                self.contests.forget(self.destination, entry.key)
             log.info(
                 "%s",
                 entry.describe(),
@@ -481,7 +490,7 @@ class Reconciler:
             copied,
             synced=self.watch.synced(),
             counts=self.counts(),
-            contested=self.fights.contested(self.destination),
+            contested=self.contests.contested(self.destination),
         )
         return reconciler_status(view)
 

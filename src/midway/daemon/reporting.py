@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from midway.daemon.reconcile_decisions import settled_verdict
 from midway.daemon.status_document import (
     AppState,
     AppStatus,
@@ -145,14 +146,6 @@ def reconciler_status(view: ReconcilerView) -> DestinationStatus:
         failing={str(k): v for k, v in sorted(view.failing.items())},
         recent=tuple(change_summary(e) for e in view.recent),
     )
-
-
-def settled_verdict(drift: str, entry: ChangeSetEntry | None) -> str:
-    """An object's verdict after its correction: created or configured (and not contested)
-    means in sync now, whatever the compare before it found."""
-    if entry is not None and entry.action in ("created", "configured") and not entry.contested:
-        return "in-sync"
-    return drift
 
 
 def sync_result_status(

@@ -44,7 +44,7 @@ from midway.daemon.supervisor import DestinationSupervisor
 from midway.errors import MidwayError
 from midway.model import Destination
 from midway.state.location import StateLocation, is_url, parse_state_spec
-from midway.sync.fights import FightTracker
+from midway.sync.contests import ContestTracker
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Daemon:
     def __init__(self, options: DaemonOptions, *, metrics: Metrics | None = None) -> None:
         self.options = options
         self.metrics = metrics or Metrics()
-        self.fights = FightTracker(options.fight_threshold, options.fight_window_s)
+        self.contests = ContestTracker(options.fight_threshold, options.fight_window_s)
         self.stopping = threading.Event()
         self.stopped = threading.Event()
         self.config_dir = self._config_dir()
@@ -90,7 +90,7 @@ class Daemon:
             self.location, self.publisher, restored=previous.memory() if previous else {}
         )
         self.supervisor = DestinationSupervisor(
-            options, self.state, metrics=self.metrics, fights=self.fights
+            options, self.state, metrics=self.metrics, contests=self.contests
         )
         self.status_writer = StatusWriter(
             self.status_path, self.status_document, self._status_signature
@@ -250,7 +250,7 @@ class Daemon:
                 probe=False,
             )
             # contests are remembered next to the Leases, so a new leader knows them too
-            self.supervisor.contests = ContestStore(lease_conn, self.options.lease_namespace)
+            self.supervisor.contest_store = ContestStore(lease_conn, self.options.lease_namespace)
             self.leases = LeaseManager(
                 lease_conn,
                 self.options.lease_namespace,
@@ -325,7 +325,7 @@ class Daemon:
             watcher=self.watcher,
             publisher=self.publisher,
             state=self.state,
-            fights=self.fights,
+            contests=self.contests,
             status_path=self.status_path,
         )
 

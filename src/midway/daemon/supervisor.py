@@ -30,7 +30,7 @@ from midway.daemon.state_follower import StateFollower
 from midway.daemon.status_document import DestinationStatus
 from midway.errors import ClusterError
 from midway.model import ConfigRepo, Destination
-from midway.sync.fights import FightTracker
+from midway.sync.contests import ContestTracker
 from midway.sync.policy import DestinationPolicy
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,12 @@ class DestinationSupervisor:
         state: StateFollower,
         *,
         metrics: Metrics,
-        fights: FightTracker,
+        contests: ContestTracker,
     ) -> None:
         self.options = options
         self.state = state
         self.metrics = metrics
-        self.fights = fights
+        self.contests = contests
         self.runtimes: dict[Destination, DestinationRuntime] = {}
         # destinations whose `server:` no context reaches safely: never connected, never
         # written; why, as the error says it (retried on the next state commit)
@@ -56,7 +56,7 @@ class DestinationSupervisor:
         # the (normalised) `server:` each running destination was checked against
         self.checked: dict[Destination, str] = {}
         # where destinations' contests are remembered (set once the daemon has a home cluster)
-        self.contests: ContestStore | None = None
+        self.contest_store: ContestStore | None = None
 
     def wanted(self, config: ConfigRepo, held: frozenset[int]) -> set[Destination]:
         """The destinations of `config` whose shard this replica holds."""
@@ -73,7 +73,7 @@ class DestinationSupervisor:
             if destination not in wanted:
                 log.info("no longer working %s", destination)
                 self.runtimes.pop(destination).stop(2.0)
-                self.fights.forget(destination)
+                self.contests.forget(destination)
         for destination in list(self.refused):
             if destination not in wanted:
                 self._forget_refusal(destination)
@@ -81,7 +81,7 @@ class DestinationSupervisor:
             runtime = self.runtimes.get(destination)
             if runtime is not None and not self._still_reaches(destination, config, runtime):
                 self.runtimes.pop(destination).stop(2.0)
-                self.fights.forget(destination)
+                self.contests.forget(destination)
                 runtime = None
                 if destination in self.refused:
                     continue
@@ -101,9 +101,9 @@ class DestinationSupervisor:
                     destination,
                     conn,
                     metrics=self.metrics,
-                    fights=self.fights,
-                    options=self.options,
                     contests=self.contests,
+                    options=self.options,
+                    contest_store=self.contest_store,
                 )
                 self.runtimes[destination] = runtime.start()
                 log.info("working %s", destination, extra=fields(destination=str(destination)))

@@ -4,7 +4,7 @@ Given the drift verdict of an object (midway.drift's ObjectDrift), build the bod
 the desired object minus every field midway must leave alone —
 
 - fields an ignore rule covers (a live edit there is allowed), and
-- fields another manager keeps reverting (contested, see fights.py).
+- fields another manager keeps reverting (contested, see contests.py).
 
 Leaving a field out of an apply releases midway's ownership of it, so the other manager's
 value stays. One exception: when no other manager owns the field (1.20's `kubectl scale`
@@ -43,25 +43,32 @@ from midway.cluster import (
 )
 from midway.cluster import replace as replace_object
 from midway.drift.model import (
-    DROPPED_FROM_GIT,
     UNKNOWN_MANAGER,
-    UNKNOWN_REMOVER,
     DesiredObject,
     FieldDrift,
     ObjectDrift,
 )
 from midway.model import (
     ANNOTATION_CREATED_NAMESPACE,
-    FIELD_MANAGER,
     Destination,
     implicit_namespace,
 )
 from midway.sync.changeset import (
-    Action,
     ChangeSetEntry,
     ContestedField,
     ForcedField,
     SkippedField,
+)
+from midway.sync.contests import ContestTracker
+from midway.sync.decisions import (
+    forced_takeover,
+    looks_for_foreign_items,
+    outcome,
+    owned_by_nobody_else,
+    resolve_conflicts,
+    skip_before_apply,
+    skip_unless_recreate,
+    skip_when_left_alone,
 )
 from midway.sync.fieldpath import (
     Tokens,
@@ -72,15 +79,12 @@ from midway.sync.fieldpath import (
     set_value,
     to_pointer,
 )
-from midway.sync.fights import FightTracker
 from midway.sync.listitems import foreign_items, items_to_replace, without_foreign_items
-from midway.sync.policy import ObjectPolicy, describe_rule, ignoring_rule
+from midway.sync.policy import ObjectPolicy, ignoring_rule
 from midway.sync.recreate import (
     RECREATE,
     SYNC_OPTIONS_ANNOTATION,
     immutable_fields,
-    opt_in_hint,
-    recreate_allowed,
 )
 
 MAX_CONFLICT_ROUNDS = 3
@@ -115,21 +119,13 @@ def _locate(doc: Any, drift: FieldDrift, *, strict: bool = False) -> Tokens | No
     return resolve_pointer(doc, drift.pointer) if drift.pointer else None
 
 
-NOBODY_ELSE = frozenset({"", FIELD_MANAGER, UNKNOWN_MANAGER, UNKNOWN_REMOVER, DROPPED_FROM_GIT})
-
-
-def _owned_by_nobody_else(manager: str | None) -> bool:
-    """No other field manager to leave the field to (midway's own, or nobody known)."""
-    return manager is None or manager in NOBODY_ELSE
-
-
 def _leave_alone(body: dict[str, Any], live: Mapping[str, Any] | None, drift: FieldDrift) -> None:
     """Make applying `body` keep the live value of `drift`'s field."""
     in_body = _locate(body, drift)
     if in_body is None:
         return  # midway does not set it: applying cannot touch it
     in_live = _locate(live, drift) if live is not None else None
-    if in_live is not None and _owned_by_nobody_else(drift.manager):
+    if in_live is not None and owned_by_nobody_else(drift.manager):
         set_value(body, in_body, copy.deepcopy(get_value(live, in_live)))
     else:
         remove(body, in_body)
@@ -139,7 +135,7 @@ def prepare_body(
     desired: DesiredObject,
     drift: ObjectDrift,
     destination: Destination,
-    fights: FightTracker | None,
+    contests: ContestTracker | None,
 ) -> _Body:
     """The desired body with ignored and contested fields left out (see module doc)."""
     prepared = _Body(body=copy.deepcopy(dict(desired.body)))
@@ -150,10 +146,10 @@ def prepare_body(
                 SkippedField(field_drift.path, field_drift.manager, str(field_drift.ignored_by))
             )
             continue
-        if fights is not None:
+        if contests is not None:
             tokens = _locate(desired.body, field_drift)
             wanted = get_value(desired.body, tokens) if tokens is not None else None
-            contested = fights.observe(
+            contested = contests.observe(
                 destination,
                 drift.key,
                 field_drift.path,
@@ -208,11 +204,10 @@ def _apply_resolving_conflicts(
     Shortcut: when the drift already names the other managers of every field to take and
     no ignore rule depends on who the manager is, the first apply is forced (one request
     instead of two: the conflict could only say what we know)."""
-    takeover = [f for f in prepared.corrected if f.reverted_by_apply and _foreign(f.manager)]
-    if takeover and not any(rule.manager for rule in policy.rules):
-        forced = [ForcedField(f.path, str(f.manager)) for f in takeover]
-        return apply(conn, prepared.body, dry_run=dry_run, force=True), forced
-    forced = []
+    takeover = forced_takeover(prepared.corrected, policy.rules)
+    if takeover:
+        return apply(conn, prepared.body, dry_run=dry_run, force=True), list(takeover)
+    forced: list[ForcedField] = []
     force = False
     rounds = 0
     while True:
@@ -222,27 +217,11 @@ def _apply_resolving_conflicts(
         except ApplyConflict as exc:
             if rounds >= MAX_CONFLICT_ROUNDS:
                 raise
-            force = False
-            for conflict in exc.conflicts:
-                tokens = resolve_path(prepared.body, conflict.field)
-                if tokens is None:
-                    continue
-                rule = ignoring_rule(
-                    policy.rules, drift.key, to_pointer(tokens), conflict.manager, prepared.body
-                )
-                if rule is None:
-                    forced.append(ForcedField(conflict.field, conflict.manager))
-                    force = True
-                    continue
-                remove(prepared.body, tokens)
-                prepared.skipped.append(
-                    SkippedField(conflict.field, conflict.manager, describe_rule(rule))
-                )
-
-
-def _foreign(manager: str | None) -> bool:
-    """A real other field manager (not midway, not "unknown")."""
-    return not _owned_by_nobody_else(manager)
+            resolution = resolve_conflicts(prepared.body, exc.conflicts, drift.key, policy.rules)
+            prepared.body = resolution.body
+            forced.extend(resolution.forced)
+            force = bool(resolution.forced)
+            prepared.skipped.extend(resolution.skipped)
 
 
 def _remove_extras(
@@ -269,7 +248,7 @@ def correct_object(
     policy: ObjectPolicy,
     destination: Destination,
     *,
-    fights: FightTracker | None = None,
+    contests: ContestTracker | None = None,
     dry_run: bool = False,
     always_apply: bool = False,
     rollout: bool = False,
@@ -292,24 +271,16 @@ def correct_object(
         dry_run=dry_run,
         time=clock(),
     )
-    counted = drift.counted_fields
-    if drift.status in ("in-sync", "ignored") and not always_apply:
-        reason = "only ignored fields differ" if drift.status == "ignored" else ""
-        return replace(entry, reason=reason)
-    if not policy.correct:
-        what = "missing" if drift.status == "missing" else f"{len(counted)} field(s) differ"
+    skip = skip_before_apply(drift, policy, always_apply=always_apply)
+    if skip is not None:
+        return replace(entry, action=skip.action, reason=skip.reason, fields=skip.fields)
+    prepared = prepare_body(desired, drift, destination, contests)
+    skip = skip_when_left_alone(drift, prepared.corrected, always_apply=always_apply)
+    if skip is not None:
         return replace(
             entry,
-            action="skipped",
-            reason=f"{what}; drift policy is warn ({policy.decided_by})",
-            fields=tuple(f.path for f in counted),
-        )
-    prepared = prepare_body(desired, drift, destination, fights)
-    if drift.status == "modified" and not prepared.corrected and not always_apply:
-        return replace(
-            entry,
-            action="skipped",
-            reason="every differing field is contested or ignored",
+            action=skip.action,
+            reason=skip.reason,
             skipped_fields=tuple(prepared.skipped),
             contested=tuple(prepared.contested),
         )
@@ -319,7 +290,7 @@ def correct_object(
     forced: list[ForcedField] = []
     try:
         replaced = None
-        if drift.live is not None and drift.status == "modified":
+        if looks_for_foreign_items(drift, prepared.corrected):
             replaced = _replace_foreign_items(conn, desired, drift, prepared, policy, dry_run)
         if replaced is not None:
             put, paths = replaced
@@ -339,13 +310,13 @@ def correct_object(
         fields = immutable_fields(exc)
         if fields is None or drift.live is None:
             raise
-        if not recreate_allowed(desired.body):
+        skip = skip_unless_recreate(fields, desired.body, prepared.corrected)
+        if skip is not None:
             return replace(
                 entry,
-                action="skipped",
-                reason=f"needs recreate: {', '.join(fields)} cannot change in place; "
-                + opt_in_hint(),
-                fields=tuple(f.path for f in prepared.corrected),
+                action=skip.action,
+                reason=skip.reason,
+                fields=skip.fields,
                 skipped_fields=tuple(prepared.skipped),
             )
         result = _recreate(conn, prepared.body, drift, dry_run)
@@ -361,26 +332,22 @@ def correct_object(
         result = _remove_extras(conn, result, prepared.extras, dry_run)
         written.append(_rv(result))
     after = _rv(result)
-    action: Action
-    if drift.live is None or drift.status == "missing":
-        action = "created"
-        notes.insert(0, "rollout: new desired object" if rollout else "missing from the cluster")
-    elif (dry_run and (prepared.corrected or always_apply)) or (not dry_run and after != before):
-        action = "configured"
-        managers = sorted({f.manager or UNKNOWN_MANAGER for f in prepared.corrected})
-        if rollout or not managers:
-            notes.insert(
-                0, "rollout: desired state changed" if rollout else "desired state changed"
-            )
-        else:
-            notes.insert(0, f"drift by {', '.join(managers)} corrected")
-    else:
-        action = "unchanged"
-    if fights is not None and not dry_run:
+    action, note = outcome(
+        drift,
+        prepared.corrected,
+        dry_run=dry_run,
+        always_apply=always_apply,
+        rollout=rollout,
+        before=before,
+        after=after,
+    )
+    if note is not None:
+        notes.insert(0, note)
+    if contests is not None and not dry_run:
         for field_drift in prepared.corrected:
             tokens = _locate(desired.body, field_drift)
             value = get_value(desired.body, tokens) if tokens is not None else None
-            fights.corrected(destination, drift.key, field_drift.path, value)
+            contests.corrected(destination, drift.key, field_drift.path, value)
     return replace(
         entry,
         action=action,
@@ -430,9 +397,8 @@ def _replace_foreign_items(
     dry_run: bool,
 ) -> tuple[dict[str, Any], list[str]] | None:
     """Take out the list items other managers added or re-keyed (see listitems.py) with a
-    compare-and-swap PUT; (the object written, the items' paths), or None when none."""
-    if not any("[" in f.path for f in prepared.corrected):
-        return None  # no corrected field inside a list: nothing to look for
+    compare-and-swap PUT; (the object written, the items' paths), or None when none.
+    Called only when decisions.looks_for_foreign_items says there may be some."""
     left_alone = [f.pointer for f in drift.fields if f.ignored]
     left_alone += [c.pointer for c in prepared.contested]
     for attempt in range(2):

@@ -46,7 +46,7 @@ class ContestedField:
     pointer: str  # JSON pointer, for the ignore rule
     manager: str
     reverts: int  # reverts counted within the window
-    since: float  # time.time() when the fight was detected
+    since: float  # time.time() when the contest was detected
     app: str | None = None  # "team/app"
 
     def suggestion(self, app_file: str | None = None) -> str:

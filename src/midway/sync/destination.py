@@ -22,7 +22,7 @@ from midway.model import LABEL_APP, LABEL_TEAM, Destination
 from midway.state.reader import StateObject
 from midway.sync.apply import correct_object, failed_entry
 from midway.sync.changeset import ChangeSet, ChangeSetEntry
-from midway.sync.fights import FightTracker
+from midway.sync.contests import ContestTracker
 from midway.sync.orphans import plan_orphan_prune
 from midway.sync.policy import DestinationPolicy
 from midway.sync.prune import DEFAULT_PRUNE_TIMEOUT_S, execute_prune, plan_prune
@@ -81,7 +81,7 @@ def sync_destination(
     previous: Sequence[DesiredObject] | None = None,
     current_all: Sequence[DesiredObject] | None = None,
     options: SyncOptions = SyncOptions(),
-    fights: FightTracker | None = None,
+    contests: ContestTracker | None = None,
     state_commit: str | None = None,
 ) -> SyncResult:
     """Scan `desired` against the cluster, correct what the policy lets midway correct,
@@ -91,7 +91,7 @@ def sync_destination(
     app): prune candidates and the empty-render guard are judged against all of it.
     """
     report, entries = _scan_and_correct(
-        conn, destination, desired, policy, options, fights, state_commit, orphans=True
+        conn, destination, desired, policy, options, contests, state_commit, orphans=True
     )
     waiting = [] if options.dry_run else _custom_resources_of_new_crds(desired, report, entries)
     if waiting:
@@ -105,7 +105,7 @@ def sync_destination(
         else:
             keys = {d.key for d in waiting}
             again, retried = _scan_and_correct(
-                conn, destination, waiting, policy, options, fights, state_commit
+                conn, destination, waiting, policy, options, contests, state_commit
             )
             entries = [e for e in entries if e.key not in keys] + retried
             report = replace(
@@ -169,7 +169,7 @@ def _scan_and_correct(
     desired: Sequence[DesiredObject],
     policy: DestinationPolicy,
     options: SyncOptions,
-    fights: FightTracker | None,
+    contests: ContestTracker | None,
     state_commit: str | None,
     *,
     orphans: bool = False,
@@ -203,7 +203,7 @@ def _scan_and_correct(
                 drift,
                 object_policy,
                 destination,
-                fights=fights,
+                contests=contests,
                 dry_run=options.dry_run,
             )
         except ClusterError as exc:

@@ -10,7 +10,7 @@ apply keeps: the desired item is added next to it, which the server refuses
 So before applying, sync writes the live object with those items taken out and the desired
 items they displaced put back (a PUT, compare-and-swap on the resourceVersion just read),
 then applies as usual. Only items the drift verdict counts are touched: an item in a list
-no corrected field lies in, or one an ignore rule, a preset or a fight leaves to its
+no corrected field lies in, or one an ignore rule, a preset or a contest leaves to its
 manager, stays.
 """
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from midway.daemon.contest_store import decode, encode
 from midway.model import Destination, ObjectKey
-from midway.sync.fights import FightTracker
+from midway.sync.contests import ContestTracker
 from support.clock import FakeClock
 
 DEST = Destination("dev", "dev-1")
 KEY = ObjectKey("apps", "Deployment", "shop", "web")
 
 
-def _round(tracker: FightTracker, manager: str = "hpa", desired: object = 2) -> object:
+def _round(tracker: ContestTracker, manager: str = "hpa", desired: object = 2) -> object:
     contested = tracker.observe(
         DEST, KEY, "spec.replicas", pointer="/spec/replicas", manager=manager, desired=desired
     )
@@ -22,7 +22,7 @@ def _round(tracker: FightTracker, manager: str = "hpa", desired: object = 2) -> 
 
 def test_third_revert_within_the_window_is_a_fight() -> None:
     clock = FakeClock()
-    tracker = FightTracker(threshold=3, window_s=600, clock=clock)
+    tracker = ContestTracker(threshold=3, window_s=600, clock=clock)
     assert _round(tracker) is None  # first drift: a plain correction, not a revert
     clock.now += 5
     assert _round(tracker) is None  # revert 1
@@ -40,7 +40,7 @@ def test_third_revert_within_the_window_is_a_fight() -> None:
 
 def test_slow_reverts_outside_the_window_are_no_fight() -> None:
     clock = FakeClock()
-    tracker = FightTracker(threshold=3, window_s=60, clock=clock)
+    tracker = ContestTracker(threshold=3, window_s=60, clock=clock)
     for _ in range(6):
         assert _round(tracker) is None
         clock.now += 61
@@ -48,7 +48,7 @@ def test_slow_reverts_outside_the_window_are_no_fight() -> None:
 
 def test_reverts_by_different_managers_do_not_add_up() -> None:
     clock = FakeClock()
-    tracker = FightTracker(threshold=3, clock=clock)
+    tracker = ContestTracker(threshold=3, clock=clock)
     for manager in ("a", "b", "c", "a", "b"):
         assert _round(tracker, manager) is None
         clock.now += 1
@@ -56,7 +56,7 @@ def test_reverts_by_different_managers_do_not_add_up() -> None:
 
 def test_a_new_desired_value_ends_the_contest() -> None:
     clock = FakeClock()
-    tracker = FightTracker(threshold=1, clock=clock)
+    tracker = ContestTracker(threshold=1, clock=clock)
     assert _round(tracker) is None
     assert _round(tracker) is not None
     assert _round(tracker) is not None  # stays contested
@@ -66,12 +66,12 @@ def test_a_new_desired_value_ends_the_contest() -> None:
 
 def test_a_contest_exported_and_restored_elsewhere_stays_until_the_desired_value_changes() -> None:
     clock = FakeClock()
-    first = FightTracker(threshold=2, clock=clock)
+    first = ContestTracker(threshold=2, clock=clock)
     while _round(first) is None:
         clock.now += 1
     saved = encode(first.export(DEST))
 
-    second = FightTracker(threshold=2, clock=clock)  # a restart, or another replica
+    second = ContestTracker(threshold=2, clock=clock)  # a restart, or another replica
     for contested, desired in decode(DEST, saved):
         second.restore(contested, desired)
     assert [c.path for c in second.contested(DEST)] == ["spec.replicas"]

@@ -1,4 +1,9 @@
-"""Fight detection: another manager reverting a field midway keeps correcting.
+"""Contests: another manager reverting a field midway keeps correcting.
+
+One word for it in code: *contest* (a contested field), as `midway status`, `midway sync`
+and the change sets say it. "Fight" survives only where users already see it: the
+`--fight-threshold`/`--fight-window` flags, the `midway_fights_total` metric and the
+"fight detected" log line.
 
 An HPA scaling replicas, a mutating webhook rewriting an image, a human in a loop: each
 time midway corrects the field, the other side puts its value back. Counting those reverts
@@ -44,7 +49,7 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-class FightTracker:
+class ContestTracker:
     """Thread-safe memory of corrections and reverts per field."""
 
     def __init__(
@@ -59,7 +64,7 @@ class FightTracker:
         self.threshold = threshold
         self.window_s = window_s
         self.clock = clock
-        self.detected = 0  # fights detected since start (for metrics)
+        self.detected = 0  # contests detected since start (for metrics)
         self._fields: dict[FieldId, _FieldHistory] = {}
         self._lock = threading.Lock()
 
