@@ -10,9 +10,9 @@ import pytest
 from midway.drift.evaluate import evaluate_object
 from midway.drift.ignoring import IgnoreRules, ScopedRule, pointer_prefix_matches
 from midway.drift.model import ClusterFacts, DesiredObject
-from midway.drift.paths import Item
 from midway.errors import MidwayError, SourceLocation
 from midway.model import IgnoreRule
+from midway.objects.paths import Item
 
 DESIRED: dict[str, Any] = {
     "apiVersion": "apps/v1",

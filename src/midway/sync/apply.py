@@ -56,21 +56,14 @@ from midway.model import (
     Destination,
     implicit_namespace,
 )
+from midway.objects.fieldpath import get_value, remove, resolve_path, set_value
+from midway.objects.pointer import Tokens, resolve_pointer, to_pointer
 from midway.sync.changeset import (
     Action,
     ChangeSetEntry,
     ContestedField,
     ForcedField,
     SkippedField,
-)
-from midway.sync.fieldpath import (
-    Tokens,
-    get_value,
-    remove,
-    resolve_path,
-    resolve_pointer,
-    set_value,
-    to_pointer,
 )
 from midway.sync.fights import FightTracker
 from midway.sync.listitems import foreign_items, items_to_replace, without_foreign_items
