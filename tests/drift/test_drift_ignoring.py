@@ -100,6 +100,10 @@ def test_pointer_prefixes_accept_index_merge_key_and_star() -> None:
     assert pointer_prefix_matches("/spec", path)
     assert not pointer_prefix_matches("/spec/containers/1", path)
     assert not pointer_prefix_matches("/spec/containers/name=db", path)
+    # rules are read leniently, as before pointers had one parser: "/" is the whole object
+    assert pointer_prefix_matches("/", path)
+    assert pointer_prefix_matches("spec/containers", path)
+    assert pointer_prefix_matches("/spec/a~1b", ("spec", "a/b"))
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from midway.objects.paths import Item, Path
+from midway.objects.paths import Item, Path, Segment
 
 MASK = "***"  # what drift prints for a masked value
 
@@ -51,22 +51,51 @@ def sensitive_name(name: str) -> bool:
 
 def is_sensitive(kind: str, path: Path) -> bool:
     """Whether the value at `path` of an object of `kind` must be masked."""
-    if kind == "Secret" and path:
-        if path[0] in SECRET_DATA_FIELDS:
-            return True
-        if path[:3] == ("metadata", "annotations", LAST_APPLIED):  # holds a copy of the data
-            return True
-    for seg in path:
-        if isinstance(seg, Item):
-            if seg.key is not None and isinstance(seg.key[1], str) and sensitive_name(seg.key[1]):
-                return True
-        elif seg not in REFERENCE_NAMES and sensitive_name(seg):
-            return True
-    return False
+    return _secret_payload(kind, path) or any(_sensitive_segment(seg) for seg in path)
+
+
+def _secret_payload(kind: str, path: Path) -> bool:
+    if kind != "Secret" or not path:
+        return False
+    # the last-applied annotation holds a copy of the data
+    return path[0] in SECRET_DATA_FIELDS or path[:3] == ("metadata", "annotations", LAST_APPLIED)
+
+
+def _sensitive_segment(seg: Segment) -> bool:
+    if isinstance(seg, Item):
+        return seg.key is not None and isinstance(seg.key[1], str) and sensitive_name(seg.key[1])
+    return seg not in REFERENCE_NAMES and sensitive_name(seg)
 
 
 def is_secret(obj: Mapping[str, Any]) -> bool:
     return obj.get("kind") == "Secret"
+
+
+# Every match of SENSITIVE_NAME contains one of these (lower case); keep them in step.
+_SENSITIVE_PARTS = (
+    b"passw",
+    b"passphrase",
+    b"token",
+    b"secret",
+    b"apikey",
+    b"api-key",
+    b"api_key",
+    b"privatekey",
+    b"private-key",
+    b"private_key",
+    b"credential",
+)
+
+
+def may_hold_secrets(obj: Mapping[str, Any], text: bytes) -> bool:
+    """False when `obj`, serialised as `text`, certainly has nothing to mask: it is no
+    Secret and no word of its text looks sensitive (every key and item name is in the
+    text, unless escaped or non-ASCII: then True). Substring searches in C, ~50 times
+    cheaper than the walk of `mask_value`, which most objects can then skip."""
+    if is_secret(obj) or not text.isascii() or b"\\" in text:
+        return True
+    lower = text.lower()
+    return any(part in lower for part in _SENSITIVE_PARTS)
 
 
 def mask_value(kind: str, path: Path, value: Any, mask: str = MASK) -> tuple[Any, bool]:
@@ -75,22 +104,44 @@ def mask_value(kind: str, path: Path, value: Any, mask: str = MASK) -> tuple[Any
         return None, False
     if is_sensitive(kind, path):
         return _mask_leaves(value, mask), True
+    return _mask_below(kind, path[:3], value, mask)
+
+
+def _mask_below(kind: str, head: Path, value: Any, mask: str) -> tuple[Any, bool]:
+    # The path so far is known not to be sensitive, so only a child's own segment (or a
+    # Secret's payload rule, which reads the first three segments: `head`) can make the
+    # child so — one check per node, not one per segment of its path (the preview masks
+    # every changed object whole).
     if isinstance(value, Mapping):
         masked_any = False
         out: dict[str, Any] = {}
         for key, sub in value.items():
-            out[key], masked = mask_value(kind, (*path, key), sub, mask)
+            child = (*head, key) if len(head) < 3 else head
+            sensitive = key not in REFERENCE_NAMES and sensitive_name(key)
+            out[key], masked = _mask_child(kind, child, sensitive, sub, mask)
             masked_any = masked_any or masked
         return out, masked_any
     if isinstance(value, list):
         masked_any = False
         items: list[Any] = []
         for index, sub in enumerate(value):
-            seg = Item(index, _item_name(sub))
-            masked_item, masked = mask_value(kind, (*path, seg), sub, mask)
+            name = _item_name(sub)
+            child = (*head, Item(index, name)) if len(head) < 3 else head
+            sensitive = name is not None and sensitive_name(name[1])
+            masked_item, masked = _mask_child(kind, child, sensitive, sub, mask)
             items.append(masked_item)
             masked_any = masked_any or masked
         return items, masked_any
+    return value, False
+
+
+def _mask_child(kind: str, head: Path, sensitive: bool, value: Any, mask: str) -> tuple[Any, bool]:
+    if value is None:
+        return None, False
+    if sensitive or _secret_payload(kind, head):
+        return _mask_leaves(value, mask), True
+    if isinstance(value, (Mapping, list)):
+        return _mask_below(kind, head, value, mask)
     return value, False
 
 

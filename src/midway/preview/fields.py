@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from midway.model import JSON
-from midway.objects.masking import is_secret, mask_value
+from midway.objects.masking import is_secret, mask_value, may_hold_secrets
 from midway.objects.pointer import escape
 from midway.render.serialize import canonical, to_yaml
 
@@ -91,20 +91,23 @@ def _changes(
     return [FieldChange("replace", at or "/", before, after)]
 
 
-def _masked(body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+def _masked(body: Mapping[str, Any], content: bytes | None) -> tuple[dict[str, Any], bool]:
+    if content is not None and not may_hold_secrets(body, content):
+        return dict(body), False  # most objects: no walk
     hidden, any_masked = mask_value(str(body.get("kind", "")), (), body, MASK)
     result: dict[str, Any] = hidden
     return result, any_masked
 
 
-def masked(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The body with secret values replaced (keys stay visible: they say what changed)."""
-    return _masked(body)[0]
+def masked(body: Mapping[str, Any], content: bytes | None = None) -> dict[str, Any]:
+    """The body with secret values replaced (keys stay visible: they say what changed).
+    `content`, the file the body was read from, lets most objects skip the walk."""
+    return _masked(body, content)[0]
 
 
 def yaml_text(body: Mapping[str, Any], content: bytes) -> str:
     """The file as reviewers know it; re-serialised (masked) only when it holds a secret."""
-    hidden, any_masked = _masked(body)
+    hidden, any_masked = _masked(body, content)
     if any_masked or is_secret(body):
         return to_yaml(canonical(hidden))
     return content.decode("utf-8", "replace")
