@@ -20,6 +20,8 @@ StaleState = Literal["modified", "missing", "extra"]
 
 @dataclass(frozen=True, order=True)
 class StaleObject:
+    """One state-repo file that does not hold what the config renders."""
+
     path: str
     state: StaleState
 
