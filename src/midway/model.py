@@ -14,7 +14,7 @@ from midway.objects.apiversion import group_of
 API_VERSION = "midway.dev/v1"
 FIELD_MANAGER = "midway"
 
-# Ownership marks put on every rendered object (DESIGN.md §3).
+# Ownership marks put on every rendered object (docs/design.md §6, docs/state-repo.md "Layout").
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "midway"
 LABEL_APP = "midway.dev/app"

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from midway.daemon.status_document import StatusDocument
 from midway.daemon.status_file import write_status
 from support.cluster import TestCluster
 from support.example import RunCli
+from support.status import checked
 from support.syncenv import (
     SyncConfigRepo,
     cleanup_sync_namespaces,  # noqa: F401
@@ -78,7 +80,9 @@ def repo(tmp_path: Path) -> SyncConfigRepo:
 
 
 def test_tables_from_the_status_file(run_cli: RunCli, repo: SyncConfigRepo) -> None:
-    write_status(repo.root / ".midway" / "daemon-status.json", _document())
+    write_status(
+        repo.root / ".midway" / "daemon-status.json", StatusDocument.from_json(_document())
+    )
     code, out, err = run_cli("--config", str(repo.root), "status")
     assert code == 0, err
     text = out + err
@@ -117,6 +121,43 @@ def test_live_scan(run_cli: RunCli, repo: SyncConfigRepo, test_cluster: TestClus
     code, out, _ = run_cli("--config", str(repo.root), "status", "--live", "-o", "json", *args)
     [row] = json.loads(out)["apps"]
     assert row["status"] == "in-sync" and row["sync"] == "live scan"
+
+
+@pytest.mark.cluster
+def test_the_live_document_is_a_status_document(
+    repo: SyncConfigRepo, test_cluster: TestCluster
+) -> None:
+    """--live builds the same typed document the daemon writes (schema, round trip), and
+    keeps the file's contested fields and last corrections, which a scan cannot see."""
+    from midway.config.gitsource import GitSource
+    from midway.config.loader import load_config
+    from midway.daemon.live_status import live_document
+    from midway.state.location import parse_state_spec
+
+    repo.publish()
+    config = load_config(GitSource(repo.root, "HEAD"))
+    location = parse_state_spec(str(repo.state_path))
+    previous = StatusDocument.from_json(_document())
+    document = live_document(
+        config,
+        location,
+        previous,
+        kubeconfig=str(test_cluster.kubeconfig),
+        context=test_cluster.context,
+    )
+    data = checked(document.to_json())
+    dest = data["destinations"]["dev/dev-1"]
+    assert dest["live"] is True and dest["reachable"] is True
+    alpha = dest["apps"]["qa/alpha"]
+    assert alpha["status"] == "drifted" and alpha["drift"] == {"missing": 1}
+    assert alpha["contested"] == [CONTESTED]
+    assert alpha["last_correction"]["action"] == "configured"
+
+    unreachable = live_document(
+        config, location, None, kubeconfig=str(test_cluster.kubeconfig), context="nope"
+    )
+    dest = checked(unreachable.to_json())["destinations"]["dev/dev-1"]
+    assert dest["reachable"] is False and dest["error"] and dest["apps"] == {}
 
 
 def test_live_without_a_reachable_cluster_is_an_error(

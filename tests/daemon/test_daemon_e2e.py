@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from midway.daemon.status_file import read_status
 from support.cluster import TestCluster, configmap_data
+from support.status import read_status_json
 from support.syncenv import (
     SyncConfigRepo,
     cleanup_sync_namespaces,  # noqa: F401
@@ -59,11 +59,11 @@ def test_config_commit_to_converged_cluster_within_ten_seconds(
         state_commit = StateReader.open(str(repo.state_path)).commit(head)
         assert state_commit.config_commit == config_commit
         wait_for(
-            lambda: (read_status(daemon.status_path) or {}).get("state_commit") == head,
+            lambda: read_status_json(daemon.status_path).get("state_commit") == head,
             5,
             what="the status file",
         )
-        status = read_status(daemon.status_path) or {}
+        status = read_status_json(daemon.status_path)
         apps = status["destinations"]["dev/dev-1"]["apps"]
         assert set(apps) == {"qa/alpha", "qa/delta"}
         assert apps["qa/delta"]["blueprint"] == "kv@1.0.0"
@@ -82,8 +82,13 @@ def test_once_publishes_syncs_and_exits(tmp_path: Path, test_cluster: TestCluste
     daemon = Daemon(daemon_options(repo, test_cluster, once=True))
     assert daemon.run() == 0
     assert configmap_data(test_cluster, repo.namespace("alpha"), "alpha-kv") == {"v": "1"}
-    status = read_status(daemon.status_path) or {}
+    status = read_status_json(daemon.status_path)
     assert status["destinations"]["dev/dev-1"]["changes"]["created"] == 1
+    # the same apps the running daemon reports (--once used to write `apps: {}`)
+    alpha = status["destinations"]["dev/dev-1"]["apps"]["qa/alpha"]
+    assert alpha["status"] == "in-sync" and alpha["blueprint"] == "kv@1.0.0"
+    assert alpha["last_correction"]["action"] == "created"
+    assert status["destinations"]["dev/dev-1"]["applied_commit"] == repo.state_head()
 
 
 def test_a_broken_config_commit_keeps_the_last_state(

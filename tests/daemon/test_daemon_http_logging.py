@@ -8,9 +8,11 @@ import logging
 from pathlib import Path
 
 from midway.daemon.http import HttpEndpoints
-from midway.daemon.logging import JsonFormatter, fields, redact, setup_logging
+from midway.daemon.log_setup import JsonFormatter, fields, redact, setup_logging
 from midway.daemon.metrics import Metrics
+from midway.daemon.status_document import DestinationStatus, StatusDocument
 from midway.daemon.status_file import read_status, write_status
+from support.status import checked
 from support.syncenv import http_get
 
 
@@ -66,11 +68,14 @@ def test_json_logs_carry_fields_and_never_secret_values() -> None:
 
 def test_status_file_is_replaced_atomically_and_merges_replicas(tmp_path: Path) -> None:
     path = tmp_path / ".midway" / "daemon-status.json"
-    write_status(path, {"identity": "a", "destinations": {"dev/dev-1": {"env": "dev"}}})
-    write_status(path, {"identity": "b", "destinations": {"prod/eu": {"env": "prod"}}})
+    dev = DestinationStatus(env="dev", cluster="dev-1")
+    prod = DestinationStatus(env="prod", cluster="eu")
+    write_status(path, StatusDocument(identity="a", destinations={"dev/dev-1": dev}))
+    write_status(path, StatusDocument(identity="b", destinations={"prod/eu": prod}))
     status = read_status(path)
     assert status is not None
-    assert status["identity"] == "b" and status["version"] == 1
-    assert set(status["destinations"]) == {"dev/dev-1", "prod/eu"}
+    assert status.identity == "b" and status.version == 1
+    assert status.destinations == {"dev/dev-1": dev, "prod/eu": prod}
+    checked(json.loads(path.read_text()))
     assert [p.name for p in path.parent.iterdir()] == ["daemon-status.json"]
     assert read_status(tmp_path / "missing.json") is None

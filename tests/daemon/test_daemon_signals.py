@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from support.cluster import TestCluster, configmap_data, kubectl, patch_configmap
+from support.status import checked
 from support.syncenv import (
     SyncConfigRepo,
     cleanup_sync_namespaces,  # noqa: F401
@@ -179,7 +180,7 @@ def test_an_hpa_someone_else_created_owns_replicas_for_the_daemon(
         runtime.reconciler.resync()  # a full pass after the edits: web is evaluated again
         wait_for(lambda: runtime.queue.depth() == 0, 10, what="the resync")
         wait_for(
-            lambda: runtime.snapshot()["apps"]["qa/web"]["drift"].get("ignored") == 1,
+            lambda: runtime.snapshot().apps["qa/web"].drift.get("ignored") == 1,
             10,
             what="web's replicas ignored (preset hpa-replicas)",
         )
@@ -206,7 +207,7 @@ def _assert_unknown_while_down(port: int) -> None:
     assert _sample(body, "midway_objects", **dest, status="unknown") == 4, body
     assert _sample(body, "midway_cluster_reachable", **dest) == 0
     _, status_text = http_get(port, "/status")
-    status = json.loads(status_text)["destinations"]["dev/dev-1"]
+    status = checked(json.loads(status_text))["destinations"]["dev/dev-1"]
     assert status["reachable"] is False
     assert status["apps"]["qa/alpha"]["status"] == "unknown"
     assert status["objects"]["missing"] == 0

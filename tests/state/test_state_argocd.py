@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 import yaml
 
+from midway.cache import Cache
 from midway.config.loader import load_config
 from midway.config.source import DiskSource
 from midway.model import (
@@ -27,7 +28,6 @@ from midway.model import (
     RenderUnit,
     Settings,
 )
-from midway.render.cache import Cache
 from midway.render.pipeline import RenderOptions, render_config
 from midway.state.argocd import (
     NAME_LIMIT,

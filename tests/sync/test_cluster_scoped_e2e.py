@@ -23,6 +23,10 @@ from support.syncenv import (
 
 APP = "plat"
 
+# Every test here renders cluster-scoped objects labelled app plat in dev/dev-1: run on
+# another xdist worker at the same time, one test's objects are the other's orphans.
+pytestmark = pytest.mark.xdist_group("cluster-scoped-e2e")
+
 
 @pytest.fixture
 def repo(tmp_path: Path) -> SyncConfigRepo:
@@ -67,6 +71,11 @@ def _drift(run_cli: RunCli, repo: SyncConfigRepo, cluster: TestCluster) -> tuple
     return code, json.loads(out)
 
 
+def _not_in_sync(report: Any) -> str:
+    wrong = [o for o in report["objects"] if o["status"] != "in-sync"]
+    return json.dumps(wrong + report.get("errors", []), indent=1)
+
+
 def _by_kind(report: Any, status: str) -> dict[str, str]:
     return {o["kind"]: o["name"] for o in report["objects"] if o["status"] == status}
 
@@ -108,7 +117,7 @@ def test_every_cluster_scoped_kind_syncs_drifts_and_prunes_with_protection(
 
     # drift: in sync, then a live edit of every kind is seen and corrected
     code, report = _drift(run_cli, repo, test_cluster)
-    assert code == 0 and len(_by_kind(report, "in-sync")) == len(KINDS) + 1, report
+    assert code == 0 and len(_by_kind(report, "in-sync")) == len(KINDS) + 1, _not_in_sync(report)
     for kind, name in names.items():
         kubectl(
             test_cluster,

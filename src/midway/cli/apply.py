@@ -13,7 +13,12 @@ import sys
 
 import click
 
-from midway.cli.cluster_options import destination_options, kubeconfig_options, state_option
+from midway.cli.cluster_options import (
+    destination_options,
+    kubeconfig_options,
+    state_option,
+    workers_option,
+)
 from midway.cli.context import CliContext
 from midway.cli.drift import connect_to, load_inputs
 from midway.errors import EXIT_ERROR, EXIT_OK
@@ -34,7 +39,7 @@ from midway.errors import EXIT_ERROR, EXIT_OK
 @click.option(
     "-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@click.option("--workers", type=int, default=4, show_default=True, help="Concurrent applies.")
+@workers_option(4, "Concurrent applies.")
 @click.pass_obj
 def apply(
     ctx: CliContext,

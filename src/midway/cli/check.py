@@ -13,13 +13,14 @@ from pathlib import Path
 
 import click
 
+from midway.cache import Cache
 from midway.cli.context import CliContext
+from midway.cli.render_options import check_cache_options
 from midway.config.loader import load_config
 from midway.config.source import ConfigSource, DiskSource
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.model import ConfigRepo
 from midway.preview.affected import affected_apps, is_config_path, with_namespace_neighbours
-from midway.render.cache import Cache
 from midway.render.examples import blueprints_touched, example_config
 from midway.render.pipeline import RenderOptions, render_config
 
@@ -95,8 +96,7 @@ def _note_every_environment(
     help="Check the files as staged in the git index (what the commit records), not the "
     "working tree.",
 )
-@click.option("--no-cache", is_flag=True, help="Parse and evaluate everything afresh.")
-@click.option("--workers", type=int, help="Parallel Jsonnet workers (default: CPU count).")
+@check_cache_options
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (as `midway -q`).")
 @click.pass_obj
 def check(

@@ -1,5 +1,5 @@
-"""Options the cluster verbs (apply, drift, sync) share: one definition, so each flag reads
-and means the same in every verb that takes it."""
+"""Options the cluster verbs (apply, drift, sync, daemon) share: one definition, so each flag
+reads and means the same in every verb that takes it (the rendering verbs': render_options)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ _KUBECONFIG: Sequence[Decorator[Any]] = (
 )
 
 
-def _stacked(options: Sequence[Decorator[Any]], command: Command) -> Command:
+def stacked(options: Sequence[Decorator[Any]], command: Command) -> Command:
     # Applied last to first, as stacked decorators are: --help lists them in the order above.
     for option in reversed(options):
         command = option(command)
@@ -51,15 +51,20 @@ def _stacked(options: Sequence[Decorator[Any]], command: Command) -> Command:
 
 def destination_options(command: Command) -> Command:
     """--env, --cluster, --app: the one destination (and app) a verb works on."""
-    return _stacked(_DESTINATION, command)
+    return stacked(_DESTINATION, command)
 
 
 def state_option(command: Command) -> Command:
     """--state (parameter `state_spec`): the state repo, as parse_state_spec reads it."""
-    return _stacked(_STATE, command)
+    return stacked(_STATE, command)
 
 
 def kubeconfig_options(command: Command) -> Command:
     """--context, --kubeconfig, --allow-server-mismatch: how to reach the destination's
     cluster (see midway.cluster.target)."""
-    return _stacked(_KUBECONFIG, command)
+    return stacked(_KUBECONFIG, command)
+
+
+def workers_option(default: int, help: str) -> Decorator[Any]:
+    """--workers N: how much a cluster verb does at once (what it counts is in `help`)."""
+    return click.option("--workers", type=int, default=default, show_default=True, help=help)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from midway.cli.cluster_options import workers_option
 from midway.cli.context import CliContext
 from midway.errors import MidwayError
 
@@ -56,7 +57,7 @@ from midway.errors import MidwayError
     help="Work a destination through --context / `context:` / --in-cluster even though its "
     "server is not the cluster's `server:` (logged as a warning).",
 )
-@click.option("--workers", type=int, default=4, show_default=True, help="Workers per destination.")
+@workers_option(4, "Workers per destination.")
 @click.option("--no-publish", is_flag=True, help="Only reconcile; never render or publish.")
 @click.option("--leader-elect", is_flag=True, help="Leader election / sharding with Leases.")
 @click.option("--lease-namespace", default="midway", show_default=True)
@@ -106,7 +107,7 @@ def daemon(
     """Run the reconciler: publish new config commits, correct drift, prune, report."""
     import os
 
-    from midway.daemon.logging import setup_logging
+    from midway.daemon.log_setup import setup_logging
     from midway.daemon.options import DaemonOptions
     from midway.daemon.run import run_daemon
 

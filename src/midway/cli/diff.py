@@ -17,8 +17,10 @@ from typing import TypeVar
 import click
 from rich.console import Console
 
+from midway.cache import Cache
 from midway.cli.context import CliContext
 from midway.cli.progress import progress_reporter
+from midway.cli.render_options import render_cache_options
 from midway.config.gitsource import GitSource
 from midway.config.loader import load_config
 from midway.config.source import ConfigSource, DiskSource
@@ -35,7 +37,6 @@ from midway.preview import report_json, report_markdown, report_text
 from midway.preview.affected import affected_apps, changed_paths, with_namespace_neighbours
 from midway.preview.changeset import compare
 from midway.preview.report import DiffReport, Side, build_report
-from midway.render.cache import Cache
 from midway.render.pipeline import RenderOptions, render_config
 
 T = TypeVar("T")
@@ -198,8 +199,7 @@ def print_report(report: DiffReport, fmt: str) -> None:
 )
 @click.option("--exact-base", is_flag=True, help="Compare BASE itself, not its merge-base.")
 @click.option("--full", is_flag=True, help="Render every app, not only those whose inputs changed.")
-@click.option("--no-cache", is_flag=True, help="Evaluate everything, ignore the render cache.")
-@click.option("--workers", type=int, help="Parallel Jsonnet workers (default: CPU count).")
+@render_cache_options
 @click.pass_obj
 def diff(
     ctx: CliContext,

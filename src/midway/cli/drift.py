@@ -17,11 +17,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from midway.cli.cluster_options import destination_options, kubeconfig_options, state_option
+from midway.cli.cluster_options import (
+    destination_options,
+    kubeconfig_options,
+    state_option,
+    workers_option,
+)
 from midway.cli.context import CliContext
 from midway.config.source import ConfigSource
+from midway.config.targets import Target, check_app, choose_target
 from midway.drift.desired import DesiredState, load_desired
-from midway.drift.destination import Target, check_app, choose_target
 from midway.drift.ignoring import IgnoreRules
 from midway.drift.model import CompareMode, DriftEvent
 from midway.drift.report import (
@@ -149,7 +154,7 @@ def _orphan_kinds(text: str | None) -> tuple[str, ...]:
 )
 @click.option("--no-orphans", is_flag=True, help="Do not look for orphans.")
 @click.option("--no-stale", is_flag=True, help="Skip the config → state check (no render).")
-@click.option("--workers", type=int, default=8, show_default=True, help="Concurrent requests.")
+@workers_option(8, "Concurrent requests.")
 @click.pass_obj
 def drift(
     ctx: CliContext,

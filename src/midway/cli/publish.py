@@ -10,6 +10,7 @@ import click
 
 from midway.cli.context import CliContext
 from midway.cli.render import print_summary, render_options
+from midway.cli.render_options import render_cache_options
 from midway.errors import MidwayError
 from midway.render.engine import ENGINE_NAME
 from midway.render.pipeline import render_config
@@ -53,8 +54,7 @@ from midway.state.tree import state_files
     is_flag=True,
     help="Publish even when the branch holds a newer config commit (one that contains this).",
 )
-@click.option("--no-cache", is_flag=True, help="Evaluate everything, ignore the render cache.")
-@click.option("--workers", type=int, help="Parallel Jsonnet workers (default: CPU count).")
+@render_cache_options
 @click.option(
     "-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )

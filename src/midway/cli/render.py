@@ -8,10 +8,11 @@ from pathlib import Path
 
 import click
 
+from midway.cache import Cache
 from midway.cli.context import CliContext
 from midway.cli.progress import progress_reporter
+from midway.cli.render_options import render_cache_options
 from midway.model import RenderResult
-from midway.render.cache import Cache
 from midway.render.output import write_tree
 from midway.render.pipeline import RenderOptions, render_config
 
@@ -41,8 +42,7 @@ def render_options(
     default=None,
     help="stdout format (default: yaml without --out, a summary table with --out).",
 )
-@click.option("--no-cache", is_flag=True, help="Evaluate everything, ignore the render cache.")
-@click.option("--workers", type=int, help="Parallel Jsonnet workers (default: CPU count).")
+@render_cache_options
 @click.pass_obj
 def render(
     ctx: CliContext,

@@ -2,8 +2,9 @@
 
 One table per environment: app, blueprint version, state commit, sync status, drift,
 last correction, contested fields. Read from the status file the daemon writes beside the
-state repo (`.midway/daemon-status.json`), or computed now with `--live` (a drift scan of
-each destination; the last correction and contested fields still come from the file).
+state repo (`.midway/daemon-status.json`), or computed now with `--live` (daemon/live_status.py:
+a drift scan of each destination; the last correction and contested fields still come from
+the file). This module only turns a StatusDocument into tables or JSON rows.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from rich.console import Console
 from rich.table import Table
 
 from midway.cli.context import CliContext
-from midway.errors import ClusterError, MidwayError, MidwayErrors
+from midway.daemon.status_document import DestinationStatus, StatusDocument
+from midway.errors import MidwayError, MidwayErrors
 
 
 @click.command()
@@ -52,6 +54,7 @@ def status(
     fmt: str,
 ) -> None:
     """Show apps per environment: blueprint, state commit, sync and drift, last correction."""
+    from midway.daemon.live_status import live_document
     from midway.daemon.status_file import default_status_path, read_status
     from midway.state.location import parse_state_spec
 
@@ -62,8 +65,14 @@ def status(
     path = Path(status_file) if status_file else default_status_path(location, ctx.config_path)
     document = read_status(path)
     if live:
-        document = _live_document(
-            ctx, location, document, env, context, kubeconfig, allow_server_mismatch
+        document = live_document(
+            config,
+            location,
+            document,
+            env=env,
+            kubeconfig=kubeconfig,
+            context=context,
+            allow_server_mismatch=allow_server_mismatch,
         )
     elif document is None:
         raise MidwayError(
@@ -88,14 +97,14 @@ def status(
         _raise_unscanned(problems)
 
 
-def _problems(document: dict[str, Any], env: str | None) -> list[dict[str, Any]]:
+def _problems(document: StatusDocument, env: str | None) -> list[dict[str, Any]]:
     """Destinations the scan (or the daemon) could not work: refused or unreachable."""
     found = []
-    for name, dest in sorted((document.get("destinations") or {}).items()):
-        if env is not None and dest.get("env") != env:
+    for name, dest in sorted(document.destinations.items()):
+        if env is not None and dest.env != env:
             continue
-        why = dest.get("refused") or dest.get("error")
-        if why or dest.get("reachable") is False:
+        why = dest.refused or dest.error
+        if why or not dest.reachable:
             found.append({"destination": name, "error": str(why or "unreachable")})
     return found
 
@@ -113,43 +122,43 @@ def _raise_unscanned(problems: list[dict[str, Any]]) -> None:
     )
 
 
-def _rows(document: dict[str, Any], env: str | None) -> list[dict[str, Any]]:
+def _rows(document: StatusDocument, env: str | None) -> list[dict[str, Any]]:
     rows = []
-    for name, dest in sorted((document.get("destinations") or {}).items()):
-        if env is not None and dest.get("env") != env:
+    for name, dest in sorted(document.destinations.items()):
+        if env is not None and dest.env != env:
             continue
-        for app, info in sorted((dest.get("apps") or {}).items()):
+        for app, info in sorted(dest.apps.items()):
+            last = info.last_correction
             rows.append(
                 {
-                    "env": dest.get("env"),
-                    "cluster": dest.get("cluster"),
+                    "env": dest.env,
+                    "cluster": dest.cluster,
                     "destination": name,
                     "app": app,
-                    "blueprint": info.get("blueprint"),
-                    "state_commit": dest.get("state_commit"),
+                    "blueprint": info.blueprint,
+                    "state_commit": dest.state_commit,
                     "sync": _sync_state(dest),
-                    "status": info.get("status"),
-                    "drift": info.get("drift") or {},
-                    "last_correction": info.get("last_correction"),
-                    "contested": info.get("contested") or [],
-                    "errors": info.get("errors") or [],
+                    "status": info.status,
+                    "drift": dict(info.drift),
+                    "last_correction": last.to_json() if last else None,
+                    "contested": [c.to_json() for c in info.contested],
+                    "errors": list(info.errors),
                 }
             )
     return rows
 
 
-def _sync_state(dest: dict[str, Any]) -> str:
-    if dest.get("refused"):
+def _sync_state(dest: DestinationStatus) -> str:
+    if dest.refused:
         return "refused: wrong cluster"
-    if dest.get("live"):
+    if dest.live:
         return "live scan"
-    if dest.get("reachable") is False:
+    if not dest.reachable:
         return "unreachable"
-    if not dest.get("synced", True):
+    if not dest.synced:
         return "caches syncing"
-    last = dest.get("last_sync")
-    if last:
-        return f"synced {_ago(float(last))}"
+    if dest.last_sync:
+        return f"synced {_ago(dest.last_sync)}"
     return "syncing"
 
 
@@ -182,7 +191,7 @@ def _drift_text(status: str | None, drift: dict[str, int]) -> str:
 
 
 def _print_tables(
-    ctx: CliContext, document: dict[str, Any], rows: list[dict[str, Any]], live: bool
+    ctx: CliContext, document: StatusDocument, rows: list[dict[str, Any]], live: bool
 ) -> None:
     # The tables are the command's output: stdout, and wide enough when piped.
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
@@ -219,100 +228,13 @@ def _print_tables(
                 contested or "-",
             )
         out.print(table)
-    written = document.get("written_at")
-    source = "live scan" if live else f"daemon {document.get('identity', '?')}"
+    written = document.written_at
+    source = "live scan" if live else f"daemon {document.identity or '?'}"
     if written:
-        source += f", status written {_ago(float(written))}"
+        source += f", status written {_ago(written)}"
     ctx.info(source)
     contested_rows = [c for row in rows for c in row["contested"]]
     if contested_rows:
         out.print("contested fields: add an ignore rule to let the other manager own them:")
         for item in contested_rows:
             out.print(item.get("suggestion", ""), markup=False)
-
-
-def _live_document(
-    ctx: CliContext,
-    location: Any,
-    document: dict[str, Any] | None,
-    env: str | None,
-    context: str | None,
-    kubeconfig: str | None,
-    allow_server_mismatch: bool,
-) -> dict[str, Any]:
-    """Scan every destination now; keep the file's corrections and contested fields."""
-    from midway.cluster import connect_destination
-    from midway.drift.desired import open_state_reader
-    from midway.drift.scan import scan
-    from midway.model import Destination
-    from midway.sync.destination import desired_objects
-    from midway.sync.policy import DestinationPolicy, blueprint_ref
-
-    _, config = ctx.load()
-    reader = open_state_reader(location)
-    commit = reader.commit()
-    known = (document or {}).get("destinations") or {}
-    destinations: dict[str, Any] = {}
-    for environment in config.environments_in_order():
-        if env is not None and environment.name != env:
-            continue
-        for cluster in environment.clusters:
-            destination = Destination(environment.name, cluster.name)
-            objects = desired_objects(
-                reader.objects(commit.id, env=destination.env, cluster=destination.cluster)
-            )
-            if not objects:
-                continue
-            previous = known.get(str(destination)) or {}
-            entry: dict[str, Any] = {
-                "env": destination.env,
-                "cluster": destination.cluster,
-                "state_commit": commit.id,
-                "live": True,
-                "apps": {},
-            }
-            try:
-                with connect_destination(
-                    destination,
-                    cluster,
-                    kubeconfig=kubeconfig,
-                    context=context,
-                    allow_server_mismatch=allow_server_mismatch,
-                ) as conn:
-                    report = scan(
-                        conn,
-                        objects,
-                        destination=destination,
-                        rules=DestinationPolicy(config, destination).ignore,
-                        orphans=False,
-                        state_commit=commit.id,
-                    )
-            except ClusterError as exc:
-                entry.update(reachable=False, live=False, error=_one_line(exc))
-                destinations[str(destination)] = entry
-                continue
-            verdicts = {d.key: d.status for d in report.objects}
-            apps: dict[str, Counter[str]] = defaultdict(Counter)
-            blueprints: dict[str, str | None] = {}
-            for obj in objects:
-                app = obj.app or "(unknown)"
-                apps[app][verdicts.get(obj.key, "unknown")] += 1
-                blueprints[app] = blueprint_ref(obj.body)
-            for app, counts in apps.items():
-                old = (previous.get("apps") or {}).get(app) or {}
-                drifted = counts.get("modified", 0) + counts.get("missing", 0)
-                entry["apps"][app] = {
-                    "blueprint": blueprints.get(app),
-                    "drift": dict(counts),
-                    "status": "drifted" if drifted else "in-sync",
-                    "last_correction": old.get("last_correction"),
-                    "contested": old.get("contested") or [],
-                }
-            destinations[str(destination)] = entry
-    return {"written_at": time.time(), "identity": "live", "destinations": destinations}
-
-
-def _one_line(exc: MidwayError) -> str:
-    where = f"{exc.source}: " if exc.source else ""
-    hint = f" (hint: {exc.hint})" if exc.hint else ""
-    return f"{where}{exc.message}{hint}"

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from midway.cli.cluster_options import kubeconfig_options, state_option
 from midway.cli.context import CliContext
-from midway.errors import EXIT_DIFFERENCES, EXIT_ERROR, EXIT_OK, ClusterError, MidwayError
+from midway.errors import MidwayError
 from midway.model import ConfigRepo, Destination, DriftMode
+
+if TYPE_CHECKING:  # the sync package loads the kubernetes client
+    from midway.sync.changeset import ChangeSetEntry
 
 OVERRIDES: dict[str | None, DriftMode] = {"correct": "correct", "warn": "warn"}
 
@@ -76,11 +79,11 @@ def sync(
     run with changes), 2 errors.
     """
     from midway.cli.drift import DEFAULT_ORPHAN_KINDS
-    from midway.cluster import connect_destination
+    from midway.config.targets import require_targets
     from midway.drift.desired import open_state_reader
     from midway.state.location import parse_state_spec
-    from midway.sync.destination import SyncOptions, desired_objects, sync_destination
-    from midway.sync.policy import DestinationPolicy
+    from midway.sync.destination import SyncOptions
+    from midway.sync.run import ClusterAccess, DestinationSync, exit_code, sync_targets
 
     _, working = ctx.load()
     location = parse_state_spec(
@@ -89,7 +92,7 @@ def sync(
     reader = open_state_reader(location)
     commit = reader.commit(rev)
     config = _config_of(ctx, commit.config_commit) or working
-    destinations = _destinations(config, env, cluster)
+    targets = require_targets(config, env, cluster)
     options = SyncOptions(
         dry_run=dry_run,
         prune=prune,
@@ -99,73 +102,39 @@ def sync(
         orphan_kinds=DEFAULT_ORPHAN_KINDS,
         app=app,
     )
+    outcomes: list[DestinationSync] = []
     results: list[dict[str, Any]] = []
-    exit_code = EXIT_OK
-    for destination in destinations:
-        state_objects = reader.objects(commit.id, env=destination.env, cluster=destination.cluster)
-        everything = desired_objects(state_objects)
-        desired = [o for o in everything if app is None or _same_app(o.app, app)]
-        previous = None
-        if commit.parents:
-            before = reader.objects(
-                commit.parents[0], env=destination.env, cluster=destination.cluster
-            )
-            previous = [o for o in desired_objects(before) if app is None or _same_app(o.app, app)]
-        target = next(
-            c
-            for c in config.environments[destination.env].clusters
-            if c.name == destination.cluster
-        )
-        try:
-            with connect_destination(
-                destination,
-                target,
-                kubeconfig=kubeconfig,
-                context=context,
-                allow_server_mismatch=allow_server_mismatch,
-            ) as conn:
-                result = sync_destination(
-                    conn,
-                    destination,
-                    desired,
-                    DestinationPolicy(config, destination, override=OVERRIDES.get(policy_override)),
-                    previous=previous,
-                    current_all=everything,
-                    options=options,
-                    state_commit=commit.id,
-                )
-        except ClusterError as exc:
+    for outcome in sync_targets(
+        config,
+        reader,
+        commit,
+        targets,
+        options,
+        override=OVERRIDES.get(policy_override),
+        access=ClusterAccess(kubeconfig, context, allow_server_mismatch),
+    ):
+        outcomes.append(outcome)
+        destination, result, error = outcome.destination, outcome.result, outcome.error
+        if error is not None:
             if fmt == "text":
-                click.echo(f"{destination}: {exc.render()}", err=True)
-            results.append({"destination": str(destination), "error": exc.message})
-            exit_code = EXIT_ERROR
-            continue
-        changes = result.changes
-        if changes.errors:
-            exit_code = EXIT_ERROR
-        elif exit_code == EXIT_OK and _drift_remains(changes.entries, dry_run):
-            exit_code = EXIT_DIFFERENCES
-        if fmt == "json":
+                click.echo(f"{destination}: {error.render()}", err=True)
+            results.append({"destination": str(destination), "error": error.message})
+        elif result is not None and fmt == "json":
             results.append(
                 {
                     "destination": str(destination),
                     "state_commit": commit.id,
                     "dry_run": dry_run,
                     "drift": result.report.counts(),
-                    **changes.to_dict(),
+                    **result.changes.to_dict(),
                 }
             )
-        else:
+        elif result is not None:
+            changes = result.changes
             _print_text(ctx, destination, commit.id, changes.entries, changes.summary(), dry_run)
     if fmt == "json":
         click.echo(json.dumps(results, indent=2, default=str))
-    sys.exit(exit_code)
-
-
-def _same_app(candidate: str | None, wanted: str) -> bool:
-    if candidate is None:
-        return False
-    return candidate == wanted or candidate.split("/", 1)[-1] == wanted
+    sys.exit(exit_code(outcomes, dry_run))
 
 
 def _config_of(ctx: CliContext, config_commit: str | None) -> ConfigRepo | None:
@@ -179,40 +148,11 @@ def _config_of(ctx: CliContext, config_commit: str | None) -> ConfigRepo | None:
     return config
 
 
-def _destinations(config: ConfigRepo, env: str | None, cluster: str | None) -> list[Destination]:
-    if env is not None and env not in config.environments:
-        raise MidwayError(
-            f"environment `{env}` does not exist",
-            hint=f"known environments: {', '.join(sorted(config.environments))}",
-        )
-    found = [
-        Destination(e.name, c.name)
-        for e in config.environments_in_order()
-        if env is None or e.name == env
-        for c in e.clusters
-        if cluster is None or c.name == cluster
-    ]
-    if not found:
-        raise MidwayError(f"no cluster `{cluster}` in the selected environments")
-    return found
-
-
-def _drift_remains(entries: list[Any], dry_run: bool) -> bool:
-    for entry in entries:
-        if entry.action == "skipped" and not entry.error:
-            return True
-        if dry_run and entry.changed:
-            return True
-        if entry.contested:
-            return True
-    return False
-
-
 def _print_text(
     ctx: CliContext,
     destination: Destination,
     commit: str,
-    entries: list[Any],
+    entries: list[ChangeSetEntry],
     summary: str,
     dry_run: bool,
 ) -> None:

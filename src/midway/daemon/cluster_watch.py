@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from midway.cluster import Connection, Resource, WatchCache, resolve
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.errors import ClusterError
 from midway.model import LABEL_ENV, LABEL_MANAGED_BY, MANAGED_BY_VALUE, Destination, ObjectKey
 from midway.objects.apiversion import group_of

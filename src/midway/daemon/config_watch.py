@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from midway.cache import default_cache_dir
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.errors import MidwayError
 from midway.gitrepo.reading import commit_stamp
 from midway.state.location import is_url, scrub_url

@@ -11,17 +11,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from midway.cluster import Connection, resolve_context
 from midway.cluster import connect_destination as connect_to_cluster
 from midway.cluster.identity import ContextChoice
+from midway.config.targets import target_of
 from midway.daemon.cluster_watch import ClusterWatch
 from midway.daemon.contest_store import ContestStore, encode
 from midway.daemon.metrics import Metrics
 from midway.daemon.options import DaemonOptions
 from midway.daemon.queue import Workers, WorkQueue
 from midway.daemon.reconciler import Reconciler, WorkItem
+from midway.daemon.status_document import DestinationMemory, DestinationStatus
 from midway.model import Cluster, ConfigRepo, Destination
 from midway.sync.fights import FightTracker
 
@@ -31,9 +34,7 @@ MONITOR_INTERVAL_S = 1.0
 
 
 def _cluster_of(destination: Destination, config: ConfigRepo) -> Cluster:
-    return next(
-        c for c in config.environments[destination.env].clusters if c.name == destination.cluster
-    )
+    return target_of(config, destination).cluster
 
 
 def connect_destination(
@@ -177,13 +178,14 @@ class DestinationRuntime:
             reasons.append(f"{self.destination}: no state commit loaded yet")
         return not reasons, reasons
 
-    def snapshot(self) -> dict[str, Any]:
-        snap = self.reconciler.snapshot()
-        snap["applied_commit"] = self.reconciler.applied_commit
-        snap["last_sync"] = self.last_sync
-        snap["queue_depth"] = self.queue.depth()
-        snap["unwatched"] = dict(self.watch.unresolved)
-        return snap
+    def snapshot(self) -> DestinationStatus:
+        return replace(
+            self.reconciler.snapshot(),
+            memory=DestinationMemory(applied_commit=self.reconciler.applied_commit),
+            last_sync=self.last_sync,
+            queue_depth=self.queue.depth(),
+            unwatched=dict(self.watch.unresolved),
+        )
 
     def stop(self, timeout_s: float) -> None:
         self._stop.set()

@@ -46,7 +46,7 @@ from midway.cluster import (
     replace,
     resolve,
 )
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.errors import ClusterError
 from midway.model import Destination
 

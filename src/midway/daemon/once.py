@@ -6,15 +6,16 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 from midway.cluster import ClusterIdentityError
 from midway.daemon.config_watch import ConfigWatcher
 from midway.daemon.destination_runtime import connect_destination
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.options import DaemonOptions
 from midway.daemon.publisher import Publisher
+from midway.daemon.reporting import refused_status, sync_result_status
 from midway.daemon.state_follower import StateFollower
+from midway.daemon.status_document import DestinationStatus, StatusDocument
 from midway.daemon.status_file import write_status
 from midway.errors import ClusterError, MidwayError
 from midway.sync.destination import SyncOptions, sync_destination
@@ -52,7 +53,7 @@ def run_once(
     if config is None:
         raise MidwayError(f"cannot load the config of state commit {state_head[:12]}")
     state.commit, state.config = state_head, config
-    summaries: dict[str, Any] = {}
+    summaries: dict[str, DestinationStatus] = {}
     for destination in options.destinations(config):
         objects, _ = state.objects(state_head, destination)
         previous, _ = state.previous_objects(destination, state_head)
@@ -72,47 +73,29 @@ def run_once(
             log.error("%s: %s", destination, exc.render().replace("\n", " "))
             exit_code = 2
             if isinstance(exc, ClusterIdentityError):  # never connected, nothing written
-                summaries[str(destination)] = {
-                    "env": destination.env,
-                    "cluster": destination.cluster,
-                    "reachable": False,
-                    "synced": False,
-                    "refused": exc.render().replace("\n", " "),
-                    "apps": {},
-                }
+                why = exc.render().replace("\n", " ")
+                summaries[str(destination)] = refused_status(destination, why)
             continue
         for entry in result.changes:
             if entry.action != "unchanged":
                 log.info("%s", entry.describe(), extra=fields(destination=str(destination)))
         if result.changes.errors:
             exit_code = 2
-        summaries[str(destination)] = {
-            "env": destination.env,
-            "cluster": destination.cluster,
-            "state_commit": state_head,
-            "applied_commit": state_head,
-            "last_sync": time.time() if not result.changes.errors else None,
-            "reachable": True,
-            "synced": True,
-            "objects": result.report.counts(),
-            "changes": result.changes.to_dict()["counts"],
-            "recent": [
-                {"object": str(e.key), "action": e.action, "reason": e.reason, "time": e.time}
-                for e in result.changes
-                if e.action != "unchanged"
-            ],
-            "apps": {},
-            "contested": [],
-        }
+        summaries[str(destination)] = sync_result_status(
+            result,
+            objects,
+            contested=fights.contested(destination),
+            last_sync=time.time() if not result.changes.errors else None,
+        )
     write_status(
         status_path,
-        {
-            "written_at": time.time(),
-            "identity": options.identity,
-            "config_commit": head,
-            "state_commit": state_head,
-            "state": str(state.location),
-            "destinations": summaries,
-        },
+        StatusDocument(
+            written_at=time.time(),
+            identity=options.identity,
+            config_commit=head,
+            state_commit=state_head,
+            state=str(state.location),
+            destinations=summaries,
+        ),
     )
     return exit_code

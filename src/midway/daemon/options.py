@@ -7,6 +7,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from midway.config.targets import select_targets
 from midway.daemon.config_watch import DEFAULT_FETCH_INTERVAL_S
 from midway.model import ConfigRepo, Destination
 from midway.sync.fights import DEFAULT_THRESHOLD, DEFAULT_WINDOW_S
@@ -50,12 +51,4 @@ class DaemonOptions:
 
     def destinations(self, config: ConfigRepo) -> list[Destination]:
         """The destinations of `config` in environment order, restricted by --env/--cluster."""
-        found = []
-        for env in config.environments_in_order():
-            if self.envs and env.name not in self.envs:
-                continue
-            for cluster in env.clusters:
-                if self.clusters and cluster.name not in self.clusters:
-                    continue
-                found.append(Destination(env.name, cluster.name))
-        return found
+        return [t.destination for t in select_targets(config, self.envs, self.clusters)]

@@ -20,7 +20,7 @@ from pathlib import Path
 from midway.cache import Cache
 from midway.config.gitsource import GitSource
 from midway.config.loader import load_config
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.metrics import Metrics
 from midway.errors import MidwayError
 from midway.model import ConfigRepo

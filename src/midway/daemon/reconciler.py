@@ -27,14 +27,16 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from midway.cluster import Connection, get
 from midway.daemon.cluster_watch import ClusterWatch
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.metrics import Metrics
 from midway.daemon.queue import Queued, WorkQueue
+from midway.daemon.reporting import ReconcilerView, reconciler_status
+from midway.daemon.status_document import DestinationStatus
 from midway.drift.evaluate import evaluate_object
 from midway.drift.model import ClusterFacts, DesiredObject, DriftStatus, ObjectDrift
 from midway.drift.presets.hpa_replicas import may_be_hpa_scaled
@@ -120,7 +122,7 @@ class Reconciler:
         # per version, so an idle daemon watching 10,000 objects does no work per tick.
         self.version = 0
         self._counts: tuple[tuple[int, bool], dict[str, int]] | None = None
-        self._snapshot: tuple[tuple[int, bool], dict[str, Any]] | None = None
+        self._snapshot: tuple[tuple[int, bool], DestinationStatus] | None = None
 
     # ------------------------------------------------------------------ desired state
 
@@ -449,63 +451,39 @@ class Reconciler:
             self._counts = (version, dict(counts))
         return counts
 
-    def snapshot(self) -> dict[str, Any]:
-        """This destination's part of the daemon status document."""
+    def snapshot(self) -> DestinationStatus:
+        """This destination's part of the daemon status document (daemon/reporting.py)."""
         with self._lock:
             version = (self.version, self.watch.reachable)
             cached = self._snapshot
         if cached is not None and cached[0] == version:
-            return {
-                **cached[1],
-                "reachable": self.watch.reachable,
-                "synced": self.watch.synced(),
-            }
+            return replace(cached[1], reachable=self.watch.reachable, synced=self.watch.synced())
         snapshot = self._build_snapshot()
         with self._lock:
             self._snapshot = (version, snapshot)
         return snapshot
 
-    def _build_snapshot(self) -> dict[str, Any]:
+    def _build_snapshot(self) -> DestinationStatus:
         with self._lock:
-            state = self.state
-            desired = dict(self._desired)
-            verdicts = self._verdicts_now()
-            reachable = self.watch.reachable
-            recent = list(self._recent)
-            last = dict(self._last_correction)
-            failing = dict(self._failing)
-        apps: dict[str, dict[str, Any]] = {}
-        for key, obj in desired.items():
-            app = obj.app or "(unknown)"
-            info = apps.setdefault(
-                app,
-                {"blueprint": _blueprint(obj.body), "objects": 0, "drift": Counter()},
+            copied = ReconcilerView(
+                destination=self.destination,
+                state_commit=self.state.commit if self.state else None,
+                desired=dict(self._desired),
+                verdicts=self._verdicts_now(),
+                reachable=self.watch.reachable,
+                synced=False,
+                counts={},
+                recent=list(self._recent),
+                last_correction=dict(self._last_correction),
+                failing=dict(self._failing),
             )
-            info["objects"] += 1
-            info["drift"][verdicts.get(key, "unknown")] += 1
-        contested = self.fights.contested(self.destination)
-        for app, info in apps.items():
-            drift = dict(info["drift"])
-            info["drift"] = drift
-            info["status"] = _app_status(drift) if reachable else "unknown"
-            entry = last.get(app)
-            info["last_correction"] = _entry_summary(entry) if entry else None
-            info["contested"] = [_contested(c) for c in contested if c.app == app]
-            info["errors"] = sorted(
-                str(k) for k in failing if k in desired and desired[k].app == app
-            )
-        return {
-            "env": self.destination.env,
-            "cluster": self.destination.cluster,
-            "state_commit": state.commit if state else None,
-            "reachable": reachable,
-            "synced": self.watch.synced(),
-            "objects": self.counts(),
-            "apps": dict(sorted(apps.items())),
-            "contested": [_contested(c) for c in contested],
-            "failing": {str(k): v for k, v in sorted(failing.items())},
-            "recent": [_entry_summary(e) for e in recent],
-        }
+        view = replace(
+            copied,
+            synced=self.watch.synced(),
+            counts=self.counts(),
+            contested=self.fights.contested(self.destination),
+        )
+        return reconciler_status(view)
 
 
 def _changed_since(
@@ -516,44 +494,3 @@ def _changed_since(
         return [obj.key for obj in objects]
     before = {obj.key: obj.body for obj in previous}
     return [obj.key for obj in objects if before.get(obj.key) != obj.body]
-
-
-def _blueprint(body: Mapping[str, Any]) -> str | None:
-    annotations = (body.get("metadata") or {}).get("annotations") or {}
-    value = annotations.get("midway.dev/blueprint")
-    return str(value) if value else None
-
-
-def _app_status(drift: Mapping[str, int]) -> str:
-    if drift.get("modified") or drift.get("missing"):
-        return "drifted"
-    if drift.get("unknown"):
-        return "syncing"
-    return "in-sync"
-
-
-def _entry_summary(entry: ChangeSetEntry) -> dict[str, Any]:
-    return {
-        "time": entry.time,
-        "object": str(entry.key),
-        "action": entry.action,
-        "reason": entry.reason,
-        "fields": list(entry.fields),
-        "error": entry.error,
-    }
-
-
-def _contested(contested: ContestedField) -> dict[str, Any]:
-    return {
-        "object": str(contested.key),
-        "kind": contested.key.kind,
-        "name": contested.key.name,
-        "namespace": contested.key.namespace,
-        "field": contested.path,
-        "pointer": contested.pointer,
-        "manager": contested.manager,
-        "reverts": contested.reverts,
-        "since": contested.since,
-        "app": contested.app,
-        "suggestion": contested.suggestion(),
-    }

@@ -32,12 +32,13 @@ from midway.daemon.contest_store import ContestStore
 from midway.daemon.destination_runtime import DestinationRuntime
 from midway.daemon.http import HttpEndpoints
 from midway.daemon.lease import LeaseManager
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.metrics import Metrics
 from midway.daemon.once import run_once
 from midway.daemon.options import DaemonOptions
 from midway.daemon.publisher import Published, Publisher, PublishLoop
 from midway.daemon.state_follower import StateFollower
+from midway.daemon.status_document import Shards, StatusDocument
 from midway.daemon.status_file import StatusWriter, default_status_path, read_status
 from midway.daemon.supervisor import DestinationSupervisor
 from midway.errors import MidwayError
@@ -84,13 +85,16 @@ class Daemon:
         self._state_wake = threading.Event()
         self._held_changed = threading.Event()
         self._heartbeat = time.monotonic()
+        previous = read_status(self.status_path)
         self.state = StateFollower(
-            self.location, self.publisher, restored=read_status(self.status_path) or {}
+            self.location, self.publisher, restored=previous.memory() if previous else {}
         )
         self.supervisor = DestinationSupervisor(
             options, self.state, metrics=self.metrics, fights=self.fights
         )
-        self.status_writer = StatusWriter(self.status_path, self.status, self._status_signature)
+        self.status_writer = StatusWriter(
+            self.status_path, self.status_document, self._status_signature
+        )
 
     @property
     def runtimes(self) -> dict[Destination, DestinationRuntime]:
@@ -161,20 +165,24 @@ class Daemon:
         return not reasons, reasons
 
     def status(self) -> dict[str, Any]:
-        return {
-            "written_at": time.time(),
-            "identity": self.options.identity,
-            "config_commit": self.watcher.head,
-            "state_commit": self.state.commit,
-            "state": str(self.location),
-            "publish_error": self.publisher.last_error,
-            "state_error": self.state.error,
-            "shards": {"count": self.options.shards, "held": sorted(self.held)},
-            "destinations": {
+        """The status document as JSON (the /status endpoint)."""
+        return self.status_document().to_json()
+
+    def status_document(self) -> StatusDocument:
+        return StatusDocument(
+            written_at=time.time(),
+            identity=self.options.identity,
+            config_commit=self.watcher.head,
+            state_commit=self.state.commit,
+            state=str(self.location),
+            publish_error=self.publisher.last_error,
+            state_error=self.state.error,
+            shards=Shards(count=self.options.shards, held=tuple(sorted(self.held))),
+            destinations={
                 **self.supervisor.refused_status(),
                 **{str(d): runtime.snapshot() for d, runtime in sorted(self.runtimes.items())},
             },
-        }
+        )
 
     def _status_signature(self) -> tuple[Any, ...]:
         return (

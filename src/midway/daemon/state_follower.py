@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.publisher import Publisher
+from midway.daemon.status_document import DestinationMemory
 from midway.drift.model import DesiredObject
 from midway.errors import MidwayError
 from midway.model import ConfigRepo, Destination
@@ -27,7 +27,11 @@ log = logging.getLogger(__name__)
 
 class StateFollower:
     def __init__(
-        self, location: StateLocation, publisher: Publisher, *, restored: dict[str, Any]
+        self,
+        location: StateLocation,
+        publisher: Publisher,
+        *,
+        restored: Mapping[str, DestinationMemory],
     ) -> None:
         self.location = location
         self.publisher = publisher  # loads the config of a config commit
@@ -35,7 +39,7 @@ class StateFollower:
         self.config: ConfigRepo | None = None  # the config `commit` was rendered from
         self.error: str | None = None  # why there is no (new) state commit
         self.configs: dict[str, ConfigRepo] = {}  # config commit -> its config
-        self._restored = restored  # the status file of the previous run
+        self._restored = restored  # per destination, from the status file of the previous run
         self._reader: StateReader | None = None
         self._reader_lock = threading.Lock()
 
@@ -96,8 +100,8 @@ class StateFollower:
     ) -> tuple[list[DesiredObject] | None, str | None]:
         """What to prune against on first sight: the commit applied before a restart
         (status file), else the parent of `commit`."""
-        restored = (self._restored.get("destinations") or {}).get(str(destination)) or {}
-        applied = restored.get("applied_commit")
+        restored = self._restored.get(str(destination))
+        applied = restored.applied_commit if restored else None
         reader = self.open_reader()
         assert reader is not None
         candidates = [applied] if applied else []

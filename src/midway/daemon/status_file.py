@@ -1,19 +1,11 @@
-"""The status document the daemon writes for `midway status` (and serves at /status).
+"""The one reader and writer of the daemon status file (for `midway status`; /status too).
 
 A JSON file beside the state repo (`.midway/daemon-status.json` for the default
 `.midway/state.git`), replaced atomically (write + rename) every few seconds when something
 changed (StatusWriter). Several replicas on one machine merge their destinations into the same file.
-It also remembers, per destination, the state commit last applied, so a restarted daemon
-knows what to prune against.
-
-    {"version": 1, "written_at": 1700000000.0, "identity": "host-123",
-     "config_commit": "…", "state_commit": "…", "publish_error": null,
-     "destinations": {"dev/dev-1": {"env": "dev", "cluster": "dev-1",
-        "state_commit": "…", "reachable": true, "synced": true, "last_sync": 1700000000.0,
-        "objects": {"in-sync": 12, "modified": 1, …},
-        "apps": {"payments/checkout": {"blueprint": "web-service@2.1.0", "status": "in-sync",
-                 "drift": {…}, "last_correction": {…}, "contested": […]}},
-        "contested": […], "recent": […]}}}
+Its content is a `StatusDocument` (daemon/status_document.py, schema
+daemon-status.schema.json); its remembered part (per destination, the state commit last
+applied) tells a restarted daemon what to prune against.
 """
 
 from __future__ import annotations
@@ -24,14 +16,15 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from midway.daemon.status_document import StatusDocument
 from midway.state.location import StateLocation
 
 log = logging.getLogger(__name__)
 
-STATUS_VERSION = 1
 STATUS_FILE = "daemon-status.json"
 STATUS_MAX_AGE_S = 15.0
 
@@ -43,24 +36,29 @@ def default_status_path(location: StateLocation, config_dir: Path) -> Path:
     return config_dir.resolve() / ".midway" / STATUS_FILE
 
 
-def read_status(path: Path) -> dict[str, Any] | None:
+def read_status(path: Path) -> StatusDocument | None:
+    """The document in the file; None when there is none or it is not a status document."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    try:
+        return StatusDocument.from_json(data)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
-def write_status(path: Path, document: dict[str, Any], *, merge: bool = True) -> None:
+def write_status(path: Path, document: StatusDocument, *, merge: bool = True) -> None:
     """Write atomically; with `merge`, destinations of other replicas in the file stay."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if merge:
         existing = read_status(path)
         if existing is not None:
-            destinations = dict(existing.get("destinations") or {})
-            destinations.update(document.get("destinations") or {})
-            document = {**document, "destinations": dict(sorted(destinations.items()))}
-    text = json.dumps({"version": STATUS_VERSION, **document}, indent=2, default=str)
+            destinations = {**existing.destinations, **document.destinations}
+            document = replace(document, destinations=dict(sorted(destinations.items())))
+    text = json.dumps(document.to_json(), indent=2)
     fd, tmp = tempfile.mkstemp(prefix=".daemon-status-", dir=str(path.parent))
     try:
         with os.fdopen(fd, "w") as handle:
@@ -78,7 +76,7 @@ class StatusWriter:
     def __init__(
         self,
         path: Path,
-        document: Callable[[], dict[str, Any]],
+        document: Callable[[], StatusDocument],
         signature: Callable[[], tuple[Any, ...]],
     ) -> None:
         self.path = path

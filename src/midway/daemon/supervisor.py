@@ -13,6 +13,7 @@ import threading
 import time
 
 from midway.cluster import ClusterIdentityError, normalize_server
+from midway.config.targets import target_of
 from midway.daemon.contest_store import ContestStore
 from midway.daemon.destination_runtime import (
     DestinationRuntime,
@@ -20,11 +21,13 @@ from midway.daemon.destination_runtime import (
     resolve_destination,
 )
 from midway.daemon.lease import shard_of
-from midway.daemon.logging import fields
+from midway.daemon.log_setup import fields
 from midway.daemon.metrics import Metrics
 from midway.daemon.options import DaemonOptions
 from midway.daemon.reconciler import TargetState
+from midway.daemon.reporting import refused_status
 from midway.daemon.state_follower import StateFollower
+from midway.daemon.status_document import DestinationStatus
 from midway.errors import ClusterError
 from midway.model import ConfigRepo, Destination
 from midway.sync.fights import FightTracker
@@ -162,19 +165,9 @@ class DestinationSupervisor:
         if self.refused.pop(destination, None) is not None:
             self.metrics.server_mismatch.labels(destination.env, destination.cluster).set(0)
 
-    def refused_status(self) -> dict[str, dict[str, object]]:
+    def refused_status(self) -> dict[str, DestinationStatus]:
         """Status-document entries of refused destinations (they have no runtime)."""
-        return {
-            str(d): {
-                "env": d.env,
-                "cluster": d.cluster,
-                "reachable": False,
-                "synced": False,
-                "refused": why,
-                "apps": {},
-            }
-            for d, why in sorted(self.refused.items())
-        }
+        return {str(d): refused_status(d, why) for d, why in sorted(self.refused.items())}
 
     def not_ready(self, config: ConfigRepo | None, held: frozenset[int]) -> list[str]:
         """Why the wanted destinations are not ready (none: they are)."""
@@ -215,6 +208,7 @@ class DestinationSupervisor:
 
 
 def _server_of(destination: Destination, config: ConfigRepo) -> str:
-    env = config.environments.get(destination.env)
-    servers = [c.server for c in (env.clusters if env else ()) if c.name == destination.cluster]
-    return normalize_server(servers[0]) if servers else ""
+    try:
+        return normalize_server(target_of(config, destination).cluster.server)
+    except KeyError:  # the destination left the config
+        return ""

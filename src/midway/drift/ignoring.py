@@ -1,10 +1,10 @@
 """Ignore rules: which differences do not count, and why.
 
-Rules come from three places (DESIGN.md §4) — the blueprint that rendered an object, the
-environment, the app — plus the built-in presets in `midway.drift.presets`. A rule
-selects by kind, name (glob), JSON pointer prefix, field manager (glob) and a named
-condition (`when: hpa` — a live HorizontalPodAutoscaler targets the object). A rule
-without `path` ignores the whole object (missing and orphan included).
+Rules come from three places (docs/drift.md, "Ignore rules") — the blueprint that
+rendered an object, the environment, the app — plus the built-in presets in
+`midway.drift.presets`. A rule selects by kind, name (glob), JSON pointer prefix, field
+manager (glob) and a named condition (`when: hpa` — a live HorizontalPodAutoscaler targets
+the object). A rule without `path` ignores the whole object (missing and orphan included).
 
 Pointer prefixes match segment by segment; a list segment may be written as an index
 (`/spec/template/spec/containers/0/image`), as a merge key (`containers/name=web/image`)

@@ -1,10 +1,11 @@
 """Drift results as data: what `midway drift`, `midway sync` and the daemon print from.
 
 Pure dataclasses, no I/O. One scan of one destination gives a DriftReport: the
-layered view of DESIGN.md §1 — `stale` (config HEAD vs state) and `objects`
-(state vs live) — plus per-object errors. Field values (FieldDrift.desired/live)
-are already masked (Secret data, keys named like password/token/secret) when they land
-here; only ObjectDrift.desired/live keep the raw objects, for sync, and are never printed.
+layered view of docs/drift.md ("Three layers, two sections") — `stale` (config HEAD vs
+state) and `objects` (state vs live) — plus per-object errors. Field values
+(FieldDrift.desired/live) are already masked (Secret data, keys named like
+password/token/secret) when they land here; only ObjectDrift.desired/live keep the raw
+objects, for sync, and are never printed.
 
 Field paths are JSON pointers (RFC 6901) into the object; list items are addressed
 by index in `pointer` and by merge key in `path` (`spec.template.spec.containers[name=web].image`),

@@ -1,4 +1,4 @@
-"""Where each rendered object lives in the state repo (DESIGN.md §3).
+"""Where each rendered object lives in the state repo (docs/state-repo.md, "Layout").
 
 <env>/<cluster>/<namespace>/<app>/<kind>-<name>.yaml; cluster-scoped objects use `_cluster`
 in place of the namespace. Every segment is checked so that no name can escape its directory.

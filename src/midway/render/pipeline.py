@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from midway import gc_pause
+from midway.cache import Cache
 from midway.config.source import ConfigSource
 from midway.config.validation import did_you_mean
 from midway.errors import MidwayError, MidwayErrors
@@ -35,7 +36,6 @@ from midway.model import (
     RenderUnit,
 )
 from midway.render import pool
-from midway.render.cache import Cache
 from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
 from midway.render.error_groups import group_unit_errors
 from midway.render.normalize import NormalizedObject, namespace_for

@@ -1,13 +1,14 @@
-"""ArgoCD objects for the state repo (DESIGN.md §3), one object per file. Pure.
+"""ArgoCD objects for the state repo (docs/design.md §7), one object per file. Pure.
 
     argocd/root.yaml                              app-of-apps: syncs everything under argocd/
     argocd/<env>/<cluster>/<team>-<app>.yaml      one Application per app    (mode applications)
     argocd/<env>/<cluster>/applicationset.yaml    one ApplicationSet         (mode applicationset)
 
-DESIGN.md sketched `argocd/<env>/<cluster>.yaml` holding all Applications of a destination;
-that file would be a multi-document YAML, and every file of the state repo is exactly one
-object (so that readers, validators and ArgoCD's directory source treat them alike). Hence
-one directory per destination with one file per Application (docs/state-repo.md).
+The team's shared design sketched `argocd/<env>/<cluster>.yaml` holding all Applications
+of a destination; that file would be a multi-document YAML, and every file of the state
+repo is exactly one object (so that readers, validators and ArgoCD's directory source treat
+them alike). Hence one directory per destination with one file per Application
+(docs/state-repo.md).
 """
 
 from __future__ import annotations

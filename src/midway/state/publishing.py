@@ -1,4 +1,4 @@
-"""Publish a render as ONE commit on the state branch (DESIGN.md §3).
+"""Publish a render as ONE commit on the state branch (docs/design.md §7).
 
     the branch head already holds a NEWER config commit (one whose history contains ours)?
       -> skip: an older pipeline finishing late must not roll the state back

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from midway.cluster import Connection, get
 from midway.cluster.applying import wait_for_crds
-from midway.drift.destination import namespace_glob
+from midway.config.targets import namespace_glob
 from midway.drift.model import CompareMode, DesiredObject, DriftReport, ObjectDrift
 from midway.drift.scan import scan
 from midway.errors import ClusterError

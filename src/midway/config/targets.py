@@ -1,12 +1,17 @@
-"""Which destination a command means, and which kubeconfig context reaches it.
+"""Which destinations a command means: the one target selector of the verbs and the daemon.
 
-`--env`/`--cluster` pick the destination (either may be left out when there is only one
-choice). Which kubeconfig context reaches it is decided by the cluster's `server:`
+A `Target` is an environment and one of its clusters. `select_targets` is the filter every
+multi-destination caller uses (the daemon's --env/--cluster, `midway sync`, in environment
+order); `require_targets` adds `midway sync`'s errors for names that select nothing;
+`choose_target` is the one destination a single-destination verb (drift, apply) means,
+where `--env`/`--cluster` may be left out when there is only one choice. Which kubeconfig
+context reaches a target is decided by its cluster's `server:`
 (midway.cluster.target.connect_destination), never by the current context alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from midway.config.validation import did_you_mean
@@ -35,6 +40,46 @@ def namespace_glob(template: str, env: str) -> str:
         return template.format(team="*", app="*", env=env)
     except (KeyError, IndexError, ValueError):
         return "*"
+
+
+def select_targets(
+    config: ConfigRepo, envs: Collection[str] = (), clusters: Collection[str] = ()
+) -> list[Target]:
+    """The targets of `config` in environment order (then the clusters' order), restricted
+    to the environments `envs` and the clusters `clusters` (empty: all). Names that match
+    nothing select nothing: callers that must refuse them use require_targets."""
+    return [
+        Target(environment, cluster)
+        for environment in config.environments_in_order()
+        if not envs or environment.name in envs
+        for cluster in environment.clusters
+        if not clusters or cluster.name in clusters
+    ]
+
+
+def target_of(config: ConfigRepo, destination: Destination) -> Target:
+    """The target a destination of `config` names (KeyError when the config lacks it)."""
+    environment = config.environments[destination.env]
+    for cluster in environment.clusters:
+        if cluster.name == destination.cluster:
+            return Target(environment, cluster)
+    raise KeyError(str(destination))
+
+
+def require_targets(config: ConfigRepo, env: str | None, cluster: str | None) -> list[Target]:
+    """`--env`/`--cluster` of a verb that works every destination they select (None: any):
+    a MidwayError when the environment does not exist or nothing is selected."""
+    if env is not None and env not in config.environments:
+        raise MidwayError(
+            f"environment `{env}` does not exist",
+            hint=f"known environments: {', '.join(sorted(config.environments))}",
+        )
+    found = select_targets(
+        config, () if env is None else (env,), () if cluster is None else (cluster,)
+    )
+    if not found:
+        raise MidwayError(f"no cluster `{cluster}` in the selected environments")
+    return found
 
 
 def choose_target(config: ConfigRepo, env: str | None, cluster: str | None) -> Target:
@@ -86,3 +131,11 @@ def check_app(config: ConfigRepo, app: str | None) -> str | None:
             or "apps are named team/app, as in apps/<team>/<app>.yaml",
         )
     return app
+
+
+def same_app(candidate: str | None, wanted: str) -> bool:
+    """Whether an object's "team/app" is the `--app` asked for (`team/app`, or `app` alone,
+    as `midway sync --app` has always accepted)."""
+    if candidate is None:
+        return False
+    return candidate == wanted or candidate.split("/", 1)[-1] == wanted

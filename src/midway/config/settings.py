@@ -1,0 +1,32 @@
+"""midway.yaml (kind Settings): the state repo, the Kubernetes version, the team registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from midway.config.documents import Documents
+from midway.model import Settings
+
+SETTINGS_PATH = "midway.yaml"
+
+
+def load_settings(docs: Documents) -> Settings:
+    doc = docs.get(SETTINGS_PATH, "Settings")
+    spec = doc.value.get("spec") or {}
+    state = spec.get("state") or {}
+    return Settings(
+        state=state.get("path"),
+        state_branch=state.get("branch", "main"),
+        state_repo_url=state.get("repoURL"),
+        state_author=state.get("author"),
+        state_committer=state.get("committer"),
+        kubernetes_version=spec.get("kubernetesVersion", "1.31"),
+        source=doc.where(()),
+        teams=_team_names(spec["teams"]) if "teams" in spec else None,
+        teams_source=doc.where(("spec", "teams")) if "teams" in spec else None,
+    )
+
+
+def _team_names(raw: Any) -> tuple[str, ...]:
+    # a list of names, or a mapping name -> {owners, description} (the details are for people)
+    return tuple(sorted(raw if isinstance(raw, list) else raw.keys()))
