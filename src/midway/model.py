@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from midway.errors import SourceLocation
+from midway.objects.apiversion import group_of
 
 API_VERSION = "midway.dev/v1"
 FIELD_MANAGER = "midway"
@@ -233,10 +234,9 @@ class ObjectKey:
     @staticmethod
     def of(body: Mapping[str, JSON]) -> ObjectKey:
         api_version = str(body.get("apiVersion", ""))
-        group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
         meta = body.get("metadata") or {}
         return ObjectKey(
-            group=group,
+            group=group_of(api_version),
             kind=str(body.get("kind", "")),
             namespace=str(meta.get("namespace") or ""),
             name=str(meta.get("name", "")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from midway.drift.attribution import foreign_fields, managed_entries, owner_of
-from midway.drift.paths import Item, readable
+from midway.objects.paths import Item, readable
 
 LIVE: dict[str, Any] = {
     "metadata": {

@@ -6,7 +6,7 @@ from typing import Any
 
 from midway.drift.compare import compare_offline, compare_server
 from midway.drift.normalize import parse_quantity, same_value
-from midway.drift.paths import Item, pointer, readable
+from midway.objects.paths import Item, pointer, readable
 
 
 def deployment(**container: Any) -> dict[str, Any]:

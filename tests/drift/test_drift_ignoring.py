@@ -10,9 +10,9 @@ import pytest
 from midway.drift.evaluate import evaluate_object
 from midway.drift.ignoring import IgnoreRules, ScopedRule, pointer_prefix_matches
 from midway.drift.model import ClusterFacts, DesiredObject
-from midway.drift.paths import Item
 from midway.errors import MidwayError, SourceLocation
 from midway.model import IgnoreRule
+from midway.objects.paths import Item
 
 DESIRED: dict[str, Any] = {
     "apiVersion": "apps/v1",
@@ -100,6 +100,10 @@ def test_pointer_prefixes_accept_index_merge_key_and_star() -> None:
     assert pointer_prefix_matches("/spec", path)
     assert not pointer_prefix_matches("/spec/containers/1", path)
     assert not pointer_prefix_matches("/spec/containers/name=db", path)
+    # rules are read leniently, as before pointers had one parser: "/" is the whole object
+    assert pointer_prefix_matches("/", path)
+    assert pointer_prefix_matches("spec/containers", path)
+    assert pointer_prefix_matches("/spec/a~1b", ("spec", "a/b"))
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from midway.drift.evaluate import evaluate_object
-from midway.drift.masking import is_sensitive, mask_object, mask_value
-from midway.drift.model import MASK, DesiredObject, DriftReport
-from midway.drift.paths import Item
+from midway.drift.model import DesiredObject, DriftReport
 from midway.drift.report import render_markdown, render_text, report_json
 from midway.model import Destination
+from midway.objects.masking import MASK, is_sensitive, mask_object, mask_value
+from midway.objects.paths import Item
 
 SECRET = {
     "apiVersion": "v1",

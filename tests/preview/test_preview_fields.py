@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from midway.preview.fields import MASK, FieldChange, field_changes, masked, yaml_text
+from midway.render.serialize import canonical, to_yaml
 
 
 def test_nested_changes_as_json_pointers() -> None:
@@ -49,3 +50,30 @@ def test_secret_values_are_masked_keys_kept() -> None:
     configmap = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"k": "v"}}
     assert masked(configmap) == configmap
     assert yaml_text(configmap, b"raw: bytes\n") == "raw: bytes\n"
+
+
+def test_the_preview_masks_by_drifts_rule_keys_named_like_secrets_too() -> None:
+    """One masking rule (midway.objects.masking) for drift and the preview: a value under a
+    key named like a password or token is hidden in any kind; references stay visible."""
+    configmap = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "app"},
+        "data": {"API_TOKEN": "t0ken", "currency": "EUR"},
+    }
+    hidden = masked(configmap)
+    assert hidden["data"] == {"API_TOKEN": MASK, "currency": "EUR"}
+    text = yaml_text(configmap, to_yaml(canonical(configmap)).encode())
+    assert "t0ken" not in text and 'API_TOKEN: "(hidden)"' in text and "currency: EUR" in text
+    assert field_changes(masked(configmap), masked({**configmap, "data": {"API_TOKEN": "x"}})) == [
+        FieldChange("remove", "/data/currency", "EUR", None)
+    ]
+    deployment = {
+        "kind": "Deployment",
+        "spec": {"volumes": [{"name": "creds", "secret": {"secretName": "db"}}]},
+    }
+    assert masked(deployment) == deployment
+    assert yaml_text(deployment, b"raw: bytes\n") == "raw: bytes\n"
+    # a Secret is a Secret by kind, whatever the apiVersion says
+    other = {"apiVersion": "example.com/v1", "kind": "Secret", "data": {"k": "djE="}}
+    assert masked(other)["data"] == {"k": MASK}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from midway.preview.stale import StaleObject, blob_id, stale_objects
+from midway.objects.gitobject import blob_id
+from midway.objects.stale import StaleObject, stale_objects
 
 
 def test_blob_id_is_gits() -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from midway.sync.fieldpath import remove, resolve_path, resolve_pointer, set_value, to_pointer
+from midway.objects.fieldpath import remove, resolve_path, set_value
+from midway.objects.pointer import resolve_pointer, to_pointer
 
 DEPLOYMENT: dict[str, Any] = {
     "metadata": {

@@ -12,7 +12,7 @@ import pytest
 
 from midway.drift.evaluate import evaluate_object
 from midway.drift.model import DesiredObject
-from midway.sync.fieldpath import get_value
+from midway.objects.fieldpath import get_value
 from midway.sync.listitems import foreign_items, items_to_replace, without_foreign_items
 
 DESIRED_SERVICE: dict[str, Any] = {

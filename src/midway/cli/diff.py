@@ -32,11 +32,11 @@ from midway.gitrepo.reading import (
     resolve_commit,
 )
 from midway.model import ConfigRepo, RenderResult
+from midway.objects.stale import StaleReport, stale_objects
 from midway.preview import report_json, report_markdown, report_text
 from midway.preview.affected import affected_apps, changed_paths, with_namespace_neighbours
 from midway.preview.changeset import compare
 from midway.preview.report import DiffReport, Side, build_report
-from midway.preview.stale import StaleReport, stale_objects
 from midway.render.pipeline import RenderOptions, render_config
 
 T = TypeVar("T")
@@ -144,7 +144,13 @@ def read_stale(
     for env in envs:
         state.update(reader.files(commit.id, prefix=env))
     objects = stale_objects(state, rendered.files, envs)
-    return StaleReport(location.display, location.branch, commit.id, tuple(objects))
+    return StaleReport(
+        config_revision=config.revision,
+        state_commit=commit.id,
+        objects=tuple(objects),
+        repo=location.display,
+        branch=location.branch,
+    )
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from midway.config.source import ConfigSource
 from midway.config.targets import Target, check_app, choose_target
 from midway.drift.desired import DesiredState, load_desired
 from midway.drift.ignoring import IgnoreRules
-from midway.drift.model import CompareMode, DriftEvent, StaleReport
+from midway.drift.model import CompareMode, DriftEvent
 from midway.drift.report import (
     dumps,
     event_json,
@@ -39,6 +39,7 @@ from midway.drift.report import (
 )
 from midway.drift.stale import stale_report
 from midway.model import ConfigRepo
+from midway.objects.stale import StaleReport
 from midway.state.location import StateLocation, parse_state_spec
 
 if TYPE_CHECKING:  # the kubernetes client loads only when a cluster is contacted

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from midway.cluster.connection import Connection
 from midway.cluster.errors import NotFound, StatusError
 from midway.errors import ClusterError
+from midway.objects.apiversion import split_api_version
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,6 @@ def _cache(conn: Connection) -> _Cache:
         if cache is None:
             cache = _caches[conn] = _Cache()
         return cache
-
-
-def split_api_version(api_version: str) -> tuple[str, str]:
-    """ "apps/v1" -> ("apps", "v1"); "v1" -> ("", "v1")."""
-    group, _, version = api_version.rpartition("/")
-    return group, version
 
 
 def _group_version_path(api_version: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from abc import ABC, abstractmethod
@@ -11,6 +10,7 @@ from pathlib import Path
 from midway.config import linktree
 from midway.config.linktree import Kind, Listing, Refusal
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
+from midway.objects.gitobject import blob_id
 
 CONFIG_ROOTS = ("blueprints", "environments", "apps", "lib", "vendor")
 # jsonnet-bundler's files: the legacy import names and the locked versions come from them
@@ -141,6 +141,6 @@ class DiskSource(ConfigSource):
         if found is None:
             data = self.read(path)
             # the git blob id, so a working-tree render and a git render share cache entries
-            found = hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()
+            found = blob_id(data)
             self._digests[path] = found
         return found

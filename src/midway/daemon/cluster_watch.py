@@ -19,15 +19,12 @@ from midway.cluster import Connection, Resource, WatchCache, resolve
 from midway.daemon.log_setup import fields
 from midway.errors import ClusterError
 from midway.model import LABEL_ENV, LABEL_MANAGED_BY, MANAGED_BY_VALUE, Destination, ObjectKey
+from midway.objects.apiversion import group_of
 
 log = logging.getLogger(__name__)
 
 GroupKind = tuple[str, str]  # (group, kind)
 ChangeHandler = Callable[[str, ObjectKey, Mapping[str, Any]], None]  # (event, key, obj)
-
-
-def group_of(api_version: str) -> str:
-    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
 
 class ClusterWatch:

@@ -2,11 +2,10 @@
 
 Pure core (no I/O):
 - model: result dataclasses (DriftReport, ObjectDrift, FieldDrift, DriftEvent, …)
-- paths: JSON pointers and merge-key paths
 - normalize: server-populated fields and value equality (quantities)
 - compare: field-level compare of two objects (server and offline mode)
 - attribution: managedFields (fieldsV1) -> the manager owning a path; fields others added
-- masking: Secret data and password/token/secret values hidden
+- (paths and masking — merge-key paths, the one masking rule — live in midway.objects)
 - ignoring + presets/: ignore rules and the built-in well-known false alarms
 - evaluate: one object -> ObjectDrift
 - report: text, JSON (drift-report.schema.json), markdown

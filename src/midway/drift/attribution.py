@@ -21,8 +21,8 @@ from functools import lru_cache
 from typing import Any
 
 from midway.drift.normalize import SERVER_METADATA, SERVER_TOP_LEVEL
-from midway.drift.paths import Item, Path, merge_key, value_at
 from midway.model import FIELD_MANAGER
+from midway.objects.paths import Item, Path, merge_key, value_at
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from midway.drift.model import FieldChange
 from midway.drift.normalize import normalize_desired, same_value, strip_server_fields
-from midway.drift.paths import Item, Path, merge_key
+from midway.objects.paths import Item, Path, merge_key
 
 
 @dataclass(frozen=True)

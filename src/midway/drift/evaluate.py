@@ -14,7 +14,6 @@ from typing import Any
 from midway.drift.attribution import Owner, foreign_fields, managed_entries, owner_of
 from midway.drift.compare import Difference, compare_offline, compare_server
 from midway.drift.ignoring import FieldContext, IgnoreRules, field_rule_matches, whole_object_rule
-from midway.drift.masking import mask_value
 from midway.drift.model import (
     DROPPED_FROM_GIT,
     UNKNOWN_MANAGER,
@@ -27,7 +26,6 @@ from midway.drift.model import (
     ObjectDrift,
 )
 from midway.drift.normalize import normalize_desired
-from midway.drift.paths import Path, pointer, readable
 from midway.drift.presets import Preset, all_presets
 from midway.model import (
     ANNOTATION_BLUEPRINT,
@@ -35,6 +33,8 @@ from midway.model import (
     LABEL_TEAM,
     ObjectKey,
 )
+from midway.objects.masking import mask_value
+from midway.objects.paths import Path, pointer, readable
 
 _NO_RULES = IgnoreRules()
 _NO_FACTS = ClusterFacts()

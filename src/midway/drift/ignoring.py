@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from midway.drift.model import ClusterFacts, CompareMode, FieldDrift
-from midway.drift.paths import Item, Path, parse_pointer
 from midway.errors import MidwayError
 from midway.model import Blueprint, ConfigRepo, IgnoreRule, ObjectKey
+from midway.objects.paths import Item, Path
+from midway.objects.pointer import parse_pointer
 
 KNOWN_CONDITIONS = ("hpa", "always")
 
@@ -127,9 +128,16 @@ def object_rule_matches(rule: IgnoreRule, ctx: FieldContext) -> bool:
     return _condition_holds(rule.when, ctx)
 
 
+def _rule_tokens(prefix: str) -> list[str]:
+    # rules are read leniently: "/" (like "") is the whole object, the leading "/" optional
+    if prefix in ("", "/"):
+        return []
+    return parse_pointer(prefix if prefix.startswith("/") else "/" + prefix)
+
+
 def pointer_prefix_matches(prefix: str, path: Path) -> bool:
     """Whether the JSON pointer `prefix` is a prefix of `path` (see the module doc)."""
-    tokens = parse_pointer(prefix)
+    tokens = _rule_tokens(prefix)
     if len(tokens) > len(path):
         return False
     for token, seg in zip(tokens, path, strict=False):

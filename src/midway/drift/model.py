@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from midway.model import Destination, ObjectKey
+from midway.objects.stale import StaleReport
 
 JSON = Any
 
@@ -31,7 +32,6 @@ FieldChange = Literal["changed", "added", "removed"]
 
 STATUSES: tuple[DriftStatus, ...] = ("modified", "missing", "orphan", "ignored", "in-sync")
 DRIFTED: frozenset[str] = frozenset({"modified", "missing", "orphan"})
-MASK = "***"  # what a masked value is printed as
 UNKNOWN_MANAGER = "unknown (e.g. kubectl scale — 1.20 leaves no entry)"
 UNKNOWN_REMOVER = "unknown (a removal leaves no managedFields entry)"
 DROPPED_FROM_GIT = "midway (set by an earlier apply, no longer desired)"
@@ -115,25 +115,6 @@ class ObjectError:
     message: str
     path: str | None = None
     hint: str | None = None
-
-
-@dataclass(frozen=True)
-class StaleReport:
-    """Layer 1 vs 2: does the state commit still match a fresh render of config HEAD?
-
-    Paths are state-repo paths of this destination.
-    """
-
-    config_revision: str | None  # None = the working tree
-    state_commit: str | None
-    changed: tuple[str, ...] = ()  # rendered bytes differ from the state file
-    added: tuple[str, ...] = ()  # config renders it, state lacks it
-    removed: tuple[str, ...] = ()  # state has it, config no longer renders it
-    error: str | None = None  # the render failed: stale-ness unknown
-
-    @property
-    def stale(self) -> bool:
-        return bool(self.changed or self.added or self.removed)
 
 
 @dataclass(frozen=True)

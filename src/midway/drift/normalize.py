@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from midway.drift.paths import Item, Path
+from midway.objects.paths import Item, Path
 
 # metadata fields the server sets or rewrites; never desired, never drift
 SERVER_METADATA = frozenset(

@@ -18,9 +18,9 @@ from midway.drift.model import (
     FieldDrift,
     ObjectDrift,
     ObjectError,
-    StaleReport,
 )
 from midway.model import ObjectKey
+from midway.objects.stale import StaleReport
 
 SCHEMA_VERSION = 1
 _SIGN = {"changed": "~", "added": "+", "removed": "-"}

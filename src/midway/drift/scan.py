@@ -40,7 +40,6 @@ from midway.drift.model import (
     DriftReport,
     ObjectDrift,
     ObjectError,
-    StaleReport,
 )
 from midway.errors import ClusterError, MidwayError
 from midway.model import (
@@ -54,6 +53,7 @@ from midway.model import (
     Destination,
     ObjectKey,
 )
+from midway.objects.stale import StaleReport
 
 SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet"})
 DEFAULT_WORKERS = 8

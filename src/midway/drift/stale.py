@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from midway.config.source import ConfigSource
-from midway.drift.model import StaleReport
 from midway.errors import MidwayError
 from midway.model import ConfigRepo, Destination
+from midway.objects.gitobject import blob_id
+from midway.objects.stale import StaleReport, stale_objects
 from midway.render.pipeline import RenderOptions, render_config
 
 
@@ -22,13 +23,12 @@ def compare_files(
     config_revision: str | None,
     state_commit: str | None,
 ) -> StaleReport:
-    """Byte compare of two {path: bytes} maps (already limited to one destination)."""
+    """Compare two {path: bytes} maps (already limited to one destination)."""
+    state_ids = {path: blob_id(content) for path, content in state.items()}
     return StaleReport(
         config_revision=config_revision,
         state_commit=state_commit,
-        changed=tuple(sorted(p for p in rendered.keys() & state.keys() if rendered[p] != state[p])),
-        added=tuple(sorted(rendered.keys() - state.keys())),
-        removed=tuple(sorted(state.keys() - rendered.keys())),
+        objects=tuple(stale_objects(state_ids, rendered)),
     )
 
 

@@ -7,11 +7,12 @@ the objects the repository does not hold yet. Every file is a 100644 blob.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pygit2
+
+from midway.objects.gitobject import blob_digest, object_digest
 
 BLOB_MODE = 0o100644
 TREE_MODE = 0o040000
@@ -73,9 +74,7 @@ class _File:
     def __init__(self, data: bytes) -> None:
         self.data = data
         # the blob id, as pygit2.hash(data) computes it (hashlib avoids an Oid per file)
-        digest = hashlib.sha1(b"blob %d\0" % len(data))
-        digest.update(data)
-        self.oid = digest.digest()
+        self.oid = blob_digest(data)
 
 
 def _clean(segment: str, path: str) -> str:
@@ -96,7 +95,7 @@ def _hash_dir(node: _Dir) -> bytes:
     entries.sort()
     content = b"".join(entry for _, entry in entries)
     node.content = content
-    node.oid = hashlib.sha1(b"tree %d\0" % len(content) + content).digest()
+    node.oid = object_digest(b"tree", content)
     return node.oid
 
 

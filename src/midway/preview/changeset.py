@@ -51,7 +51,8 @@ class Change:
         """Changed fields (JSON pointers); Secret values masked. Empty unless `changed`."""
         if self.base is None or self.head is None or self.action == "unchanged":
             return ()
-        return tuple(field_changes(masked(self.base.body), masked(self.head.body)))
+        base = masked(self.base.body, self.base.content)
+        return tuple(field_changes(base, masked(self.head.body, self.head.content)))
 
     @cached_property
     def diff(self) -> tuple[str, ...]:

@@ -1,7 +1,9 @@
 """Field-level differences of two manifests: a JSON-pointer change list and a unified YAML diff.
 
-Secret payloads are masked before anything is compared for display, so a preview never
-prints a value even if a blueprint managed to emit one.
+Secret values are masked before anything is compared for display, so a preview never
+prints a value even if a blueprint managed to emit one. The rule is drift's
+(`midway.objects.masking`: Secret payloads and keys named like a password, token or secret);
+only the placeholder differs.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from midway.model import JSON
+from midway.objects.masking import is_secret, mask_value, may_hold_secrets
+from midway.objects.pointer import escape
 from midway.render.serialize import canonical, to_yaml
 
 FieldOp = Literal["add", "remove", "replace"]
-SECRET_PAYLOAD_FIELDS = ("data", "stringData")
-MASK = "(hidden)"
+MASK = "(hidden)"  # what the preview prints for a masked value
 
 
 @dataclass(frozen=True)
@@ -27,10 +30,6 @@ class FieldChange:
     path: str  # JSON pointer, e.g. /spec/template/spec/containers/0/image
     before: JSON = None
     after: JSON = None
-
-
-def _escape(part: str | int) -> str:
-    return str(part).replace("~", "~0").replace("/", "~1")
 
 
 def _identical(a: JSON, b: JSON) -> bool:
@@ -68,7 +67,7 @@ def _changes(
     if isinstance(before, dict) and isinstance(after, dict):
         changes: list[FieldChange] = []
         for key in sorted(set(before) | set(after)):
-            path = f"{at}/{_escape(key)}"
+            path = f"{at}/{escape(key)}"
             if key not in after:
                 changes.append(FieldChange("remove", path, before[key], None))
             elif key not in before:
@@ -92,26 +91,25 @@ def _changes(
     return [FieldChange("replace", at or "/", before, after)]
 
 
-def is_secret(body: Mapping[str, Any]) -> bool:
-    return body.get("kind") == "Secret" and str(body.get("apiVersion", "")) == "v1"
+def _masked(body: Mapping[str, Any], content: bytes | None) -> tuple[dict[str, Any], bool]:
+    if content is not None and not may_hold_secrets(body, content):
+        return dict(body), False  # most objects: no walk
+    hidden, any_masked = mask_value(str(body.get("kind", "")), (), body, MASK)
+    result: dict[str, Any] = hidden
+    return result, any_masked
 
 
-def masked(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The body with Secret values replaced (keys stay visible: they say what changed)."""
-    out = dict(body)
-    if not is_secret(body):
-        return out
-    for name in SECRET_PAYLOAD_FIELDS:
-        payload = body.get(name)
-        if isinstance(payload, dict):
-            out[name] = {key: MASK for key in payload}
-    return out
+def masked(body: Mapping[str, Any], content: bytes | None = None) -> dict[str, Any]:
+    """The body with secret values replaced (keys stay visible: they say what changed).
+    `content`, the file the body was read from, lets most objects skip the walk."""
+    return _masked(body, content)[0]
 
 
 def yaml_text(body: Mapping[str, Any], content: bytes) -> str:
-    """The file as reviewers know it; re-serialised (masked) only for Secrets."""
-    if is_secret(body):
-        return to_yaml(canonical(masked(body)))
+    """The file as reviewers know it; re-serialised (masked) only when it holds a secret."""
+    hidden, any_masked = _masked(body, content)
+    if any_masked or is_secret(body):
+        return to_yaml(canonical(hidden))
     return content.decode("utf-8", "replace")
 
 

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from midway.objects.stale import StaleReport
 from midway.preview.blast import BlastRadius, blast_radius
 from midway.preview.changeset import TOUCHING, Change, ChangeSet
 from midway.preview.risks import Risk, assess
-from midway.preview.stale import StaleReport
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def to_data(report: DiffReport) -> dict[str, Any]:
         else {
             "repo": report.stale.repo,
             "branch": report.stale.branch,
-            "revision": report.stale.revision,
+            "revision": report.stale.state_commit,
             "objects": [{"path": s.path, "state": s.state} for s in report.stale.objects],
         },
     }

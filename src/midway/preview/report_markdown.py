@@ -259,7 +259,7 @@ def _stale(report: DiffReport) -> list[str]:
     stale = report.stale
     if stale is None:
         return []
-    where = f"`{stale.repo}@{stale.branch}` ({stale.revision[:12]})"
+    where = f"`{stale.repo}@{stale.branch}` ({(stale.state_commit or '')[:12]})"
     if not stale.objects:
         return ["", "#### State repo: up to date", "", f"{where} matches a fresh render of base."]
     lines = [

@@ -147,7 +147,7 @@ def _stale(report: DiffReport) -> list[Text]:
     stale = report.stale
     if stale is None:
         return []
-    where = f"{stale.repo}@{stale.branch} ({stale.revision[:12]})"
+    where = f"{stale.repo}@{stale.branch} ({(stale.state_commit or '')[:12]})"
     if not stale.objects:
         return [Text(), Text(f"state repo {where} matches a fresh render of base")]
     out = [

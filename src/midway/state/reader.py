@@ -23,6 +23,7 @@ import yaml
 from midway.errors import MidwayError, SourceLocation
 from midway.gitrepo.trees import FileChange
 from midway.model import LABEL_TEAM, ObjectKey, Settings
+from midway.objects import yamlload
 from midway.render.layout import CLUSTER_SCOPED_DIR
 from midway.state.argocd import ARGOCD_DIR
 from midway.state.location import StateLocation, parse_state_spec
@@ -34,11 +35,6 @@ from midway.state.message import (
     trailer_lookup,
 )
 from midway.state.repository import OpenedState, open_state
-
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 StateSpec = StateLocation | str
 
@@ -227,7 +223,7 @@ class StateReader:
     def _parse(self, entry: StateEntry) -> dict[str, Any]:
         data = self.read(entry.blob)
         try:
-            body = yaml.load(data, Loader=_Loader)
+            body = yamlload.load(data)
         except yaml.YAMLError as exc:
             raise MidwayError(
                 f"state file does not parse as YAML: {exc}", SourceLocation(entry.path)

@@ -12,12 +12,8 @@ import yaml
 
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.model import RenderResult
+from midway.objects import yamlload
 from midway.state.argocd import ARGOCD_DIR, ArgoSource, argocd_files
-
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 README_PATH = "README.md"
 README = b"""\
@@ -67,7 +63,7 @@ def check_single_objects(files: Mapping[str, bytes], paths: Iterable[str]) -> No
             )
             continue
         try:
-            docs = [d for d in yaml.load_all(files[path], Loader=_Loader) if d is not None]
+            docs = [d for d in yamlload.load_all(files[path]) if d is not None]
         except yaml.YAMLError as exc:
             errors.append(MidwayError(f"state file does not parse as YAML: {exc}", where))
             continue

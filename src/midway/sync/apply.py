@@ -53,6 +53,8 @@ from midway.model import (
     Destination,
     implicit_namespace,
 )
+from midway.objects.fieldpath import get_value, remove, resolve_path, set_value
+from midway.objects.pointer import Tokens, resolve_pointer, to_pointer
 from midway.sync.changeset import (
     ChangeSetEntry,
     ContestedField,
@@ -69,15 +71,6 @@ from midway.sync.decisions import (
     skip_before_apply,
     skip_unless_recreate,
     skip_when_left_alone,
-)
-from midway.sync.fieldpath import (
-    Tokens,
-    get_value,
-    remove,
-    resolve_path,
-    resolve_pointer,
-    set_value,
-    to_pointer,
 )
 from midway.sync.listitems import foreign_items, items_to_replace, without_foreign_items
 from midway.sync.policy import ObjectPolicy, ignoring_rule

@@ -30,8 +30,9 @@ from midway.drift.model import (
     ObjectDrift,
 )
 from midway.model import FIELD_MANAGER, IgnoreRule, ObjectKey
+from midway.objects.fieldpath import remove, resolve_path
+from midway.objects.pointer import to_pointer
 from midway.sync.changeset import Action, ForcedField, SkippedField
-from midway.sync.fieldpath import remove, resolve_path, to_pointer
 from midway.sync.policy import ObjectPolicy, describe_rule, ignoring_rule
 from midway.sync.recreate import opt_in_hint, recreate_allowed
 

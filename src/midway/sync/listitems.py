@@ -23,8 +23,9 @@ from typing import Any
 
 from midway.drift.attribution import foreign_fields, managed_entries
 from midway.drift.normalize import normalize_desired
-from midway.drift.paths import Item, merge_key, readable
-from midway.sync.fieldpath import Tokens, get_value, parse_pointer, to_pointer
+from midway.objects.fieldpath import get_value
+from midway.objects.paths import Item, merge_key, readable
+from midway.objects.pointer import Tokens, parse_pointer, to_pointer
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from midway.model import (
     IgnoreRule,
     ObjectKey,
 )
-from midway.sync.fieldpath import parse_pointer
+from midway.objects.pointer import parse_pointer
 
 DEFAULT_MODE: DriftMode = "warn"  # what an object outside any known env/app gets
 

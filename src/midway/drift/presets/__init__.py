@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from midway.drift.ignoring import FieldContext
 from midway.drift.model import FieldDrift
-from midway.drift.paths import Path
+from midway.objects.paths import Path
 
 Matcher = Callable[[FieldContext, Path, FieldDrift], bool]
 

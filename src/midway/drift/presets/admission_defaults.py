@@ -13,8 +13,8 @@ from typing import Any
 
 from midway.drift.ignoring import FieldContext
 from midway.drift.model import FieldDrift
-from midway.drift.paths import Path
 from midway.drift.presets import Preset
+from midway.objects.paths import Path
 
 ANY = object()  # allocated by the server: any value is a default
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from midway.drift.ignoring import FieldContext
 from midway.drift.model import FieldDrift, ObjectDrift
-from midway.drift.paths import Path
 from midway.drift.presets import Preset
+from midway.objects.paths import Path
 
 SCALABLE = frozenset({"Deployment", "StatefulSet", "ReplicaSet"})
 

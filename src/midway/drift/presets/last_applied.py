@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from midway.drift.ignoring import FieldContext
 from midway.drift.model import FieldDrift
-from midway.drift.paths import Path
 from midway.drift.presets import Preset
+from midway.objects.paths import Path
 
 ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from midway.drift.ignoring import FieldContext
 from midway.drift.model import FieldDrift
-from midway.drift.paths import Item, Path
 from midway.drift.presets import Preset
+from midway.objects.paths import Item, Path
 
 WEBHOOK_KINDS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
 

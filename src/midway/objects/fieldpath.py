@@ -17,40 +17,7 @@ import json
 from collections.abc import MutableMapping, MutableSequence
 from typing import Any
 
-Tokens = list[str | int]
-
-
-def parse_pointer(pointer: str) -> list[str]:
-    """RFC 6901: "/a/b~1c" -> ["a", "b/c"]; "" -> []."""
-    if not pointer:
-        return []
-    if not pointer.startswith("/"):
-        raise ValueError(f"not a JSON pointer: {pointer!r}")
-    return [part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/")]
-
-
-def to_pointer(tokens: Tokens) -> str:
-    return "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in tokens)
-
-
-def resolve_pointer(doc: Any, pointer: str) -> Tokens | None:
-    """Tokens of `pointer` in `doc` (list indexes as int), None when the path is absent."""
-    tokens: Tokens = []
-    node = doc
-    for part in parse_pointer(pointer):
-        if isinstance(node, dict):
-            if part not in node:
-                return None
-            tokens.append(part)
-            node = node[part]
-        elif isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                return None
-            tokens.append(int(part))
-            node = node[int(part)]
-        else:
-            return None
-    return tokens
+from midway.objects.pointer import Tokens, resolve_pointer
 
 
 def resolve_path(doc: Any, path: str) -> Tokens | None:

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from midway.objects.pointer import to_pointer
+
 # Fields that identify an item of a list of maps, most specific first. A list uses the
 # first of these that every item on both sides has, with unique values (so containers go
 # by name, container ports by containerPort, volume mounts by mountPath).
@@ -39,18 +41,9 @@ def _scalar_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def escape(token: str) -> str:
-    """RFC 6901 escaping of one reference token."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def unescape(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
-
-
 def pointer(path: Path) -> str:
     """The JSON pointer of a path, e.g. /spec/template/spec/containers/0/image."""
-    return "".join("/" + (str(seg.index) if isinstance(seg, Item) else escape(seg)) for seg in path)
+    return to_pointer(seg.index if isinstance(seg, Item) else seg for seg in path)
 
 
 def readable(path: Path) -> str:
@@ -63,15 +56,6 @@ def readable(path: Path) -> str:
             plain = seg.replace("_", "").replace("-", "").isalnum()
             out += (("." if out else "") + seg) if plain else f"[{json.dumps(seg)}]"
     return out or "."
-
-
-def parse_pointer(text: str) -> tuple[str, ...]:
-    """The reference tokens of a JSON pointer ("" -> ())."""
-    if not text or text == "/":
-        return ()
-    if not text.startswith("/"):
-        text = "/" + text
-    return tuple(unescape(token) for token in text[1:].split("/"))
 
 
 def merge_key(*lists: Sequence[Any]) -> str | None:
