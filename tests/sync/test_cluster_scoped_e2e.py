@@ -66,9 +66,19 @@ def _live(cluster: TestCluster, kind: str, name: str) -> dict[str, Any] | None:
 
 
 def _drift(run_cli: RunCli, repo: SyncConfigRepo, cluster: TestCluster) -> tuple[int, Any]:
+    """drift's exit code and report, seen from this test: cluster-scoped objects an earlier
+    test deleted without waiting (a CRD finalising, a Namespace terminating) carry the same
+    app/env/cluster labels and are rightly orphans to midway, but not this test's."""
     code, out, err = _cli(run_cli, repo, cluster, "drift", "-o", "json", "--no-stale")
     assert code in (0, 1), err
-    return code, json.loads(out)
+    report = json.loads(out)
+    prefix = repo.namespace(APP)
+    report["objects"] = [
+        o for o in report["objects"] if o["status"] != "orphan" or prefix in o["name"]
+    ]
+    if code == 1 and all(o["status"] in ("in-sync", "ignored") for o in report["objects"]):
+        code = 0
+    return code, report
 
 
 def _not_in_sync(report: Any) -> str:
