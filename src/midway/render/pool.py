@@ -1,9 +1,13 @@
-"""Parallel Jsonnet evaluation in worker processes, with a time guard.
+"""Parallel Jsonnet evaluation in worker processes, with a time guard per unit of work.
 
 The bindings release the GIL, but a runaway evaluation cannot be interrupted inside a thread;
-a worker process can be killed. Units are grouped per blueprint into batches evaluated in ONE
-Jsonnet call (the blueprint and its libraries are parsed once per batch). When a batch fails,
-its units are re-evaluated one by one so each error is attributed to its own app.
+a worker process can be killed. Each worker is its own single-process executor (a "slot"), so
+stopping one does not break the others. Units are grouped per blueprint; a slot takes a batch
+of one blueprint's units, evaluated in ONE Jsonnet call (the blueprint and its libraries are
+parsed once per batch). Batch sizes and time budgets follow the blueprint's measured cost
+(see budget.py): the limit (MIDWAY_RENDER_TIMEOUT) is per unit, a batch that runs out of its
+budget is re-run unit by unit, and only a unit that alone exceeds the limit fails. Results
+are handed to the caller as each batch finishes, so nothing finished is lost.
 """
 
 from __future__ import annotations
@@ -17,29 +21,31 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 
 from midway import gc_pause
 from midway.errors import MidwayError, SourceLocation
 from midway.model import JSON, App, Blueprint
+from midway.render import budget
 from midway.render.engine import EvalRequest, describe_failure, evaluate_batch, warm_binding
 from midway.render.normalize import NormalizedObject, normalize_unit
 
-DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_TIMEOUT_S = budget.DEFAULT_TIMEOUT_S
 _PARENT_POLL_S = 0.5
-# Go's collector at its default (GOGC=100) spent as much CPU as Jsonnet itself on a large
-# render. Workers that evaluate many units run with the collector off below a soft memory
-# limit, so it only collects when a worker's heap nears 256 MiB.
-GO_RUNTIME_ENV = {"GOGC": "off", "GOMEMLIMIT": "256MiB"}
+# The parent stops a worker itself if its own alarm has not ended it this long after the
+# batch's budget (the worker's clock starts later than the parent's: pickling, warm-up).
+_BACKSTOP_S = 10.0
 # The Go runtime reads its environment once, from the environment the process was started
-# with: only a freshly executed (spawned) worker sees GO_RUNTIME_ENV. Spawning costs ~0.1 s
-# of start-up, so it is used when there is enough work to win that back.
+# with: only a freshly executed (spawned) worker sees the collector settings (budget.py).
+# Spawning costs ~0.1 s of start-up, so it is used when there is enough work to win that back.
 SPAWN_FROM_UNITS = 64
+GO_SETTINGS = ("GOGC", "GOMEMLIMIT")
 
 
 @dataclass(frozen=True)
@@ -97,52 +103,64 @@ class UnitResult:
     error: ErrorInfo | None = None
 
 
+# on_batch(group index, [(unit index, result), ...]) as each batch finishes
+OnBatch = Callable[[int, Sequence[tuple[int, "UnitResult"]]], None]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """A batch's results with what it cost, measured in the worker."""
+
+    results: tuple[UnitResult, ...]
+    seconds: float
+    output_bytes: int
+
+
 class WorkerCrashed(Exception):
     """A worker process ended before its time limit (killed, out of memory, or a crash in
     the binding) — not a slow blueprint."""
 
 
-class EvaluationTimeout(Exception):
-    def __init__(self, batches: Sequence[int], seconds: float) -> None:
-        super().__init__(f"evaluation did not finish within {seconds:.0f}s")
-        self.batches = list(batches)
-        self.seconds = seconds
-
-
-def _evaluate_raw(batch: Batch) -> list[tuple[JSON, str | None]]:
+def _evaluate_raw(batch: Batch) -> tuple[list[tuple[JSON, str | None]], int]:
+    """Each unit's raw output or error message, and the bytes of JSON produced."""
     try:
         text = evaluate_batch(batch.main_path, batch.files, batch.requests)
-        return [(raw, None) for raw in orjson.loads(text)]
+        return [(raw, None) for raw in orjson.loads(text)], len(text)
     except RuntimeError as exc:
         if len(batch.requests) == 1:
-            return [(None, str(exc))]
+            return [(None, str(exc))], 0
     out: list[tuple[JSON, str | None]] = []
+    size = 0
     for request in batch.requests:
         try:
             text = evaluate_batch(batch.main_path, batch.files, (request,))
             out.append((orjson.loads(text)[0], None))
+            size += len(text)
         except RuntimeError as exc:
             out.append((None, str(exc)))
-    return out
+    return out, size
 
 
-def _run_batch(batch: Batch, limit_s: float) -> list[UnitResult]:
-    # The time guard starts when the batch starts: SIGALRM with its default action ends this
-    # worker (a Python handler could not interrupt Jsonnet running in Go); the parent sees a
-    # broken pool and reports the batch as timed out.
+def _run_batch(batch: Batch, budget_s: float) -> BatchOutcome:
+    # The guard starts when the batch starts: SIGALRM with its default action ends this
+    # worker (a Python handler could not interrupt Jsonnet running in Go); the parent sees
+    # the worker end by SIGALRM and re-runs or fails the batch's units (WorkerPool.evaluate).
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    signal.setitimer(signal.ITIMER_REAL, limit_s)
+    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, budget_s)
     try:
         with gc_pause.paused():  # normalising allocates heavily and makes no cycles
-            return _evaluate_and_check(batch)
+            results, size = _evaluate_and_check(batch)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+    return BatchOutcome(tuple(results), time.monotonic() - started, size)
 
 
-def _evaluate_and_check(batch: Batch) -> list[UnitResult]:
+def _evaluate_and_check(batch: Batch) -> tuple[list[UnitResult], int]:
     blueprint_dir = batch.main_path.rsplit("/", 1)[0] + "/"
     results: list[UnitResult] = []
-    for (raw, error), ctx in zip(_evaluate_raw(batch), batch.contexts, strict=True):
+    raws, size = _evaluate_raw(batch)
+    for (raw, error), ctx in zip(raws, batch.contexts, strict=True):
         if error is not None:
             results.append(UnitResult(error=_eval_error(error, blueprint_dir, ctx)))
             continue
@@ -159,7 +177,19 @@ def _evaluate_and_check(batch: Batch) -> list[UnitResult]:
             results.append(UnitResult(error=ErrorInfo.of(exc)))
             continue
         results.append(_check_schemas(objects, ctx))
-    return results
+    return results, size
+
+
+def _timeout_error(ctx: UnitContext, limit_s: float) -> ErrorInfo:
+    return ErrorInfo(
+        f"blueprint {ctx.blueprint.ref} did not finish evaluating for app {ctx.app.id} in "
+        f"{ctx.env_name}/{ctx.cluster_name} within {limit_s:g}s (the limit per app, "
+        "environment and cluster)",
+        f"{ctx.blueprint.directory}/main.jsonnet",
+        hint="look for runaway recursion or huge ranges in main.jsonnet with this app's "
+        f"params; if it is just slow, raise the limit: MIDWAY_RENDER_TIMEOUT={limit_s * 4:g} "
+        "midway render …",
+    )
 
 
 def _eval_error(message: str, blueprint_dir: str, ctx: UnitContext) -> ErrorInfo:
@@ -218,27 +248,7 @@ def default_workers() -> int:
 
 
 def timeout_seconds() -> float:
-    try:
-        return float(os.environ.get("MIDWAY_RENDER_TIMEOUT", DEFAULT_TIMEOUT_S))
-    except ValueError:
-        return DEFAULT_TIMEOUT_S
-
-
-def split_batches(
-    main_path: str,
-    files: Mapping[str, bytes | None],
-    requests: Sequence[EvalRequest],
-    contexts: Sequence[UnitContext],
-    workers: int,
-) -> list[Batch]:
-    """Chunk one blueprint's requests so every worker gets a few batches to balance load."""
-    if not requests:
-        return []
-    size = max(1, min(200, -(-len(requests) // (workers * 3))))
-    return [
-        Batch(main_path, files, tuple(requests[i : i + size]), tuple(contexts[i : i + size]))
-        for i in range(0, len(requests), size)
-    ]
+    return budget.timeout_seconds()
 
 
 def _die_with_parent(expected_parent: int | None) -> None:
@@ -284,18 +294,69 @@ def _binding_loaded() -> bool:
 
 
 @contextlib.contextmanager
-def _go_runtime_env() -> Iterator[None]:
-    """GO_RUNTIME_ENV in os.environ while workers are spawned; a user's own GOGC or
-    GOMEMLIMIT wins (then nothing is changed)."""
-    if any(name in os.environ for name in GO_RUNTIME_ENV):
+def _go_runtime_env(settings: Mapping[str, str]) -> Iterator[None]:
+    """`settings` in os.environ while workers are spawned; a user's own GOGC or GOMEMLIMIT
+    wins (then nothing is changed)."""
+    if any(name in os.environ for name in GO_SETTINGS):
         yield
         return
-    os.environ.update(GO_RUNTIME_ENV)
+    os.environ.update(settings)
     try:
         yield
     finally:
-        for name in GO_RUNTIME_ENV:
+        for name in settings:
             os.environ.pop(name, None)
+
+
+def go_settings(workers: int) -> dict[str, str]:
+    """The collector settings spawned workers get: GOGC=off below a GOMEMLIMIT that is a
+    share of the machine's available memory per worker (MIDWAY_WORKER_MEMORY overrides)."""
+    heap = budget.worker_heap(
+        workers,
+        budget.mem_available(budget.read_meminfo()),
+        os.environ.get("MIDWAY_WORKER_MEMORY"),
+    )
+    return budget.go_runtime_env(heap)
+
+
+def _heap_limit(settings: Mapping[str, str]) -> int:
+    """The heap a worker may use, for sizing batches: the user's GOMEMLIMIT if set."""
+    own = os.environ.get("GOMEMLIMIT")
+    parsed = budget.parse_size(own or settings["GOMEMLIMIT"])
+    return parsed if parsed is not None else budget.MIN_WORKER_HEAP
+
+
+@dataclass
+class _Job:
+    group: int
+    units: tuple[int, ...]
+    budget_s: float
+    started: float
+
+
+@dataclass
+class _Slot:
+    """One worker process in its own executor: stopping it breaks nothing else."""
+
+    executor: ProcessPoolExecutor
+    job: _Job | None = None
+    future: Future[BatchOutcome] | None = None
+    stopped: bool = False  # the parent ended it (backstop), so its end is a timeout
+
+    def process(self) -> multiprocessing.process.BaseProcess | None:
+        processes = getattr(self.executor, "_processes", None) or {}
+        return next(iter(processes.values()), None)
+
+
+@dataclass
+class _Plan:
+    """The parent's view of one evaluate() call: what waits, what it cost so far."""
+
+    groups: Sequence[Batch]
+    queues: list[deque[int]]
+    costs: list[budget.Cost]
+    alone: deque[tuple[int, int]] = field(default_factory=deque)  # re-run unit by unit
+    probing: set[int] = field(default_factory=set)
 
 
 class WorkerPool:
@@ -308,17 +369,28 @@ class WorkerPool:
     ) -> None:
         self.workers = max(1, workers)
         self.method = start_method(units)
-        self.executor = ProcessPoolExecutor(
-            self.workers,
+        self.versions = tuple(sorted(set(kubernetes_versions)))
+        self.go_settings = go_settings(self.workers)
+        self.heap_limit = _heap_limit(self.go_settings)
+        self.slots = [_Slot(self._start_executor()) for _ in range(self.workers)]
+
+    def _start_executor(self) -> ProcessPoolExecutor:
+        executor = ProcessPoolExecutor(
+            1,
             mp_context=multiprocessing.get_context(self.method),
             initializer=_die_with_parent,
             initargs=(None if self.method == "forkserver" else os.getpid(),),
         )
-        versions = tuple(sorted(set(kubernetes_versions)))
-        # Spawned workers start (and read the environment) as the warm-up tasks are submitted.
-        with _go_runtime_env() if self.method == "spawn" else contextlib.nullcontext():
-            for _ in range(self.workers):
-                self.executor.submit(_warm, versions)
+        # A spawned worker starts (and reads the environment) as its warm-up is submitted.
+        spawning = self.method == "spawn"
+        with _go_runtime_env(self.go_settings) if spawning else contextlib.nullcontext():
+            executor.submit(_warm, self.versions)
+        return executor
+
+    @property
+    def executor(self) -> ProcessPoolExecutor:
+        """The first worker's executor (for tests and small helpers)."""
+        return self.slots[0].executor
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -326,41 +398,142 @@ class WorkerPool:
     def __exit__(self, *exc: object) -> None:
         # Every result is in (or no longer wanted): end the workers now instead of letting
         # them wind down after the command has finished, holding its stdout open.
-        _kill(self.executor)
+        for slot in self.slots:
+            _kill(slot.executor)
 
     def evaluate(
-        self, batches: Sequence[Batch], progress: Callable[[int, int], None] | None = None
-    ) -> list[list[UnitResult]]:
-        if not batches:
-            return []
-        limit = timeout_seconds()
-        started = time.monotonic()
-        executor = self.executor
-        futures: list[Future[list[UnitResult]]] = [
-            executor.submit(_run_batch, b, limit) for b in batches
-        ]
-        # Workers enforce the per-batch limit themselves; this outer bound only catches a
-        # pool that stopped making progress altogether.
-        deadline = time.monotonic() + limit * (len(batches) / self.workers + 2)
-        results: list[list[UnitResult]] = []
-        for index, future in enumerate(futures):
-            remaining = deadline - time.monotonic()
-            try:
-                outcome = future.result(timeout=max(remaining, 0.01))
-            except (TimeoutError, BrokenProcessPool) as exc:
-                unfinished = [i for i, f in enumerate(futures) if not f.done()]
-                _kill(executor)
-                if isinstance(exc, BrokenProcessPool) and time.monotonic() - started < limit:
-                    raise WorkerCrashed(str(exc)) from None
-                raise EvaluationTimeout(unfinished or [index], limit) from None
-            results.append(outcome)
-            if progress is not None:
-                progress(index + 1, len(batches))
-        return results
+        self,
+        groups: Sequence[Batch],
+        on_batch: OnBatch,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Evaluate every unit of every group (one blueprint's units each); `on_batch` gets
+        the results as each batch finishes. A unit that alone exceeds the limit
+        gets an error result naming its app. Raises WorkerCrashed if a worker ends for
+        another reason (results delivered before that stay delivered)."""
+        limit = budget.timeout_seconds()
+        plan = _Plan(
+            groups,
+            [deque(range(len(g.requests))) for g in groups],
+            [budget.Cost() for _ in groups],
+        )
+        total = sum(len(g.requests) for g in groups)
+        done = 0
+        while True:
+            for slot in self.slots:
+                if slot.job is None:
+                    self._dispatch(slot, plan, limit)
+            busy = [s for s in self.slots if s.future is not None]
+            if not busy:
+                return
+            now = time.monotonic()
+            due = min(s.job.started + s.job.budget_s + _BACKSTOP_S for s in busy if s.job)
+            wait(
+                [s.future for s in busy if s.future is not None],
+                timeout=max(due - now, 0.01),
+                return_when=FIRST_COMPLETED,
+            )
+            for slot in busy:
+                assert slot.future is not None and slot.job is not None
+                if not slot.future.done():
+                    if time.monotonic() > slot.job.started + slot.job.budget_s + _BACKSTOP_S:
+                        self._stop(slot)
+                    continue
+                finished = self._collect(slot, plan, limit, on_batch)
+                done += finished
+                if finished and progress is not None:
+                    progress(done, total)
+
+    def _dispatch(self, slot: _Slot, plan: _Plan, limit: float) -> None:
+        job = _next_job(plan, self.workers, self.heap_limit, limit)
+        if job is None:
+            return
+        group = plan.groups[job.group]
+        batch = Batch(
+            group.main_path,
+            group.files,
+            tuple(group.requests[i] for i in job.units),
+            tuple(group.contexts[i] for i in job.units),
+        )
+        slot.job = job
+        slot.stopped = False
+        slot.future = slot.executor.submit(_run_batch, batch, job.budget_s)
+
+    def _stop(self, slot: _Slot) -> None:
+        process = slot.process()
+        if process is not None:
+            slot.stopped = True
+            process.kill()
+
+    def _collect(
+        self,
+        slot: _Slot,
+        plan: _Plan,
+        limit: float,
+        on_batch: OnBatch,
+    ) -> int:
+        """Hand on a finished batch's results; returns how many units are now done."""
+        job, future = slot.job, slot.future
+        assert job is not None and future is not None
+        slot.job, slot.future = None, None
+        plan.probing.discard(job.group)
+        try:
+            outcome = future.result()
+        except BrokenProcessPool as exc:
+            timed_out = slot.stopped or _exit_code(slot.process()) == -signal.SIGALRM
+            _kill(slot.executor)
+            slot.executor = self._start_executor()
+            if not timed_out:
+                raise WorkerCrashed(str(exc)) from None
+            if len(job.units) > 1:  # which unit was slow is unknown: each alone, own limit
+                plan.alone.extend((job.group, unit) for unit in job.units)
+                return 0
+            unit = job.units[0]
+            context = plan.groups[job.group].contexts[unit]
+            on_batch(job.group, [(unit, UnitResult(error=_timeout_error(context, limit)))])
+            return 1
+        plan.costs[job.group].record(len(job.units), outcome.seconds, outcome.output_bytes)
+        on_batch(job.group, list(zip(job.units, outcome.results, strict=True)))
+        return len(job.units)
+
+
+def _next_job(plan: _Plan, workers: int, heap_limit: int, limit: float) -> _Job | None:
+    """The next batch to start: units re-run alone first, then a batch of the first
+    blueprint with units waiting (preferring one whose first batch is not being measured)."""
+    if plan.alone:
+        group, unit = plan.alone.popleft()
+        return _Job(group, (unit,), limit, time.monotonic())
+    waiting = [g for g, queue in enumerate(plan.queues) if queue]
+    if not waiting:
+        return None
+    measured = [g for g in waiting if g not in plan.probing]
+    group = (measured or waiting)[0]
+    queue, cost = plan.queues[group], plan.costs[group]
+    if cost.seconds is None:
+        plan.probing.add(group)
+    size = budget.batch_size(len(queue), workers, cost, heap_limit)
+    units = tuple(queue.popleft() for _ in range(size))
+    return _Job(group, units, budget.batch_budget(len(units), limit, cost), time.monotonic())
+
+
+def _exit_code(process: multiprocessing.process.BaseProcess | None) -> int | None:
+    """A dead worker's exit code (-signal when killed). The executor's own thread reaps it
+    at about the same time, so this waits briefly for the code to be known."""
+    if process is None:
+        return None
+    deadline = time.monotonic() + 5.0
+    while process.exitcode is None and time.monotonic() < deadline:
+        process.join(0.05)
+    return process.exitcode
 
 
 def _kill(executor: ProcessPoolExecutor) -> None:
     processes = getattr(executor, "_processes", None) or {}
+    manager = getattr(executor, "_executor_manager_thread", None)
     for process in list(processes.values()):
         process.kill()
     executor.shutdown(wait=False, cancel_futures=True)
+    # its manager thread notices the dead worker within milliseconds; waiting for it keeps
+    # this process thread-free, so the next pool may still fork (start_method)
+    if isinstance(manager, threading.Thread):
+        manager.join(2.0)
