@@ -26,8 +26,8 @@ PROBE_UNITS = 1
 # about one limit, and a batch that only *looks* slow is re-run unit by unit, not failed.
 BUDGET_SLACK = 4.0
 # Go heap held alive per byte of a unit's JSON output while the batch is evaluated (measured
-# on bench/heavy: about 20; doubled for safety). Only used to size batches.
-HEAP_PER_OUTPUT_BYTE = 40
+# on bench/heavy: about 10; doubled for safety). Only used to size batches.
+HEAP_PER_OUTPUT_BYTE = 20
 # A batch's estimated live heap stays below this fraction of the worker's GOMEMLIMIT: with
 # the collector off, collection work is about live / (limit - live) of the evaluation's, so
 # keeping live small relative to the limit is what makes GOGC=off cheap.
@@ -36,7 +36,7 @@ LIVE_HEAP_SHARE = 0.25
 MEMORY_SHARE = 0.5
 # ...but each at least MIN and at most MAX (MIDWAY_WORKER_MEMORY sets it explicitly).
 MIN_WORKER_HEAP = 256 * MIB
-MAX_WORKER_HEAP = 768 * MIB
+MAX_WORKER_HEAP = 512 * MIB
 
 
 def timeout_seconds() -> float:
