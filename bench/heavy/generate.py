@@ -96,7 +96,9 @@ local util = import 'util.libsonnet';
     targets: [],
     addTarget(target, refId):: self + { targets+: [target { refId: refId }] },
   },
-  text(title, content):: { type: 'text', title: title, options: { mode: 'markdown', content: content } },
+  text(title, content):: {
+    type: 'text', title: title, options: { mode: 'markdown', content: content },
+  },
   stat(title, description, unit='short'):: self.timeseries(title, description, unit) + {
     type: 'stat',
     options+: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
@@ -232,7 +234,8 @@ function(params) {{
           containers: [{{
             name: c._config.name,
             image: c._config.image,
-            args: ['--config.file=/etc/{name}/config.yaml', '--web.listen-address=:%d' % c._config.port],
+            args: ['--config.file=/etc/{name}/config.yaml',
+                   '--web.listen-address=:%d' % c._config.port],
             ports: [{{ name: 'web', containerPort: c._config.port }},
                     {{ name: 'metrics', containerPort: c._config.port + 1 }}],
             resources: c._config.resources,
@@ -296,13 +299,15 @@ def _mixin_files(name: str) -> dict[str, str]:
         f"""  '{name}-{d}.json':
     dashboard.new('{name.title()} / view {d}', std.md5('{name}-{d}' + $._config.cluster),
                   tags=['{name}', 'kube-stack'])
-    .addTemplates([template.datasource(), template.query('namespace', 'label_values(up, namespace)')])
-    .addPanels(util.grid(panelsFor('{name}', {d}) + [panel.text('About {name}', docs.overview)])),"""
+    .addTemplates([template.datasource(),
+                   template.query('namespace', 'label_values(up, namespace)')])
+    .addPanels(util.grid(panelsFor('{name}', {d})
+                         + [panel.text('About {name}', docs.overview)])),"""
         for d in range(DASHBOARDS_PER_MIXIN)
     )
     return {
         "docs.libsonnet": _docs(name),
-        "mixin.libsonnet": f"""\
+        "mixin.libsonnet": """\
 (import 'config.libsonnet') + (import 'dashboards.libsonnet') + (import 'alerts.libsonnet')
 + (import 'rules.libsonnet')
 """,

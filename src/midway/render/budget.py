@@ -131,6 +131,31 @@ def read_meminfo() -> str:
         return ""
 
 
+def cgroup_room(max_text: str, current_text: str) -> int | None:
+    """Bytes left below a cgroup v2 memory limit (None: no limit)."""
+    limit, current = max_text.strip(), current_text.strip()
+    if not limit.isdigit() or not current.isdigit():
+        return None
+    return max(0, int(limit) - int(current))
+
+
+def available_memory() -> int | None:
+    """What this process may still use: MemAvailable, or less inside a container whose
+    cgroup limit is lower (/proc/meminfo shows the whole machine there)."""
+    found = mem_available(read_meminfo())
+    try:
+        with (
+            open("/sys/fs/cgroup/memory.max") as limit,
+            open("/sys/fs/cgroup/memory.current") as current,
+        ):
+            room = cgroup_room(limit.read(), current.read())
+    except OSError:
+        room = None
+    if room is None:
+        return found
+    return room if found is None else min(found, room)
+
+
 def go_runtime_env(heap: int) -> dict[str, str]:
     """The Go collector settings for a worker: off until the heap nears `heap` bytes."""
     return {"GOGC": "off", "GOMEMLIMIT": f"{heap // MIB}MiB"}

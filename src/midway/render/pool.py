@@ -312,9 +312,7 @@ def go_settings(workers: int) -> dict[str, str]:
     """The collector settings spawned workers get: GOGC=off below a GOMEMLIMIT that is a
     share of the machine's available memory per worker (MIDWAY_WORKER_MEMORY overrides)."""
     heap = budget.worker_heap(
-        workers,
-        budget.mem_available(budget.read_meminfo()),
-        os.environ.get("MIDWAY_WORKER_MEMORY"),
+        workers, budget.available_memory(), os.environ.get("MIDWAY_WORKER_MEMORY")
     )
     return budget.go_runtime_env(heap)
 
