@@ -1,8 +1,8 @@
 """How much work a render worker takes at once, how long it may take, and how much memory its
 Go runtime may hold: pure decisions from measurements (no processes here; see pool.py).
 
-The time limit is per unit of work (app × env × cluster): a batch of n units may take n times
-the limit, so batching never turns a slow-but-fine blueprint into a timeout. Batch sizes
+The time limit is per unit of work (app × env × cluster), in CPU seconds: a batch of n units
+may take n times the limit, so batching never turns a slow-but-fine blueprint into a timeout. Batch sizes
 follow the measured cost of the blueprint's earlier batches (seconds and output bytes per
 unit), so an expensive blueprint is evaluated a few units at a time and a cheap one in big
 batches that parse its libraries once.
@@ -40,7 +40,7 @@ MAX_WORKER_HEAP = 512 * MIB
 
 
 def timeout_seconds() -> float:
-    """The per-unit limit (MIDWAY_RENDER_TIMEOUT, seconds)."""
+    """The per-unit limit (MIDWAY_RENDER_TIMEOUT, seconds of CPU time)."""
     try:
         value = float(os.environ.get("MIDWAY_RENDER_TIMEOUT", DEFAULT_TIMEOUT_S))
     except ValueError:
@@ -50,7 +50,8 @@ def timeout_seconds() -> float:
 
 @dataclass
 class Cost:
-    """What one blueprint's units have cost so far (per unit, latest batch weighted most)."""
+    """What one blueprint's units have cost so far (per unit: CPU seconds and JSON bytes;
+    the latest batches weigh most)."""
 
     seconds: float | None = None
     output_bytes: float | None = None

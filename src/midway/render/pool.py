@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import multiprocessing
 import os
+import resource
 import signal
 import sys
 import threading
@@ -38,9 +40,15 @@ from midway.render.normalize import NormalizedObject, normalize_unit
 
 DEFAULT_TIMEOUT_S = budget.DEFAULT_TIMEOUT_S
 _PARENT_POLL_S = 0.5
-# The parent stops a worker itself if its own alarm has not ended it this long after the
-# batch's budget (the worker's clock starts later than the parent's: pickling, warm-up).
-_BACKSTOP_S = 10.0
+
+
+# The guard counts CPU time (the kernel's RLIMIT_CPU), so a loaded machine does not fail good
+# units. As a backstop for a worker that stopped using CPU altogether (it should never
+# happen), the parent kills one whose batch has run this long in wall time.
+def _backstop_s(budget_s: float) -> float:
+    return max(5 * budget_s, budget_s + 60)
+
+
 # The Go runtime reads its environment once, from the environment the process was started
 # with: only a freshly executed (spawned) worker sees the collector settings (budget.py).
 # Spawning costs ~0.1 s of start-up, so it is used when there is enough work to win that back.
@@ -142,18 +150,28 @@ def _evaluate_raw(batch: Batch) -> tuple[list[tuple[JSON, str | None]], int]:
 
 
 def _run_batch(batch: Batch, budget_s: float) -> BatchOutcome:
-    # The guard starts when the batch starts: SIGALRM with its default action ends this
-    # worker (a Python handler could not interrupt Jsonnet running in Go); the parent sees
-    # the worker end by SIGALRM and re-runs or fails the batch's units (WorkerPool.evaluate).
-    signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    started = time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, budget_s)
+    # The guard starts when the batch starts: once this process has used `budget_s` more
+    # seconds of CPU (all threads, Go's included), the kernel sends SIGXCPU, whose default
+    # action ends the worker (a Python handler could not interrupt Jsonnet running in Go,
+    # and Go leaves SIGXCPU alone in a shared library). The parent sees the worker end by
+    # SIGXCPU and re-runs or fails the batch's units (WorkerPool.evaluate). The soft limit
+    # only: an unprivileged process cannot raise a hard limit again.
+    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+    started = _cpu_seconds()
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = math.ceil(started + budget_s)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard < 0 else min(soft, hard), hard))
     try:
         with gc_pause.paused():  # normalising allocates heavily and makes no cycles
             results, size = _evaluate_and_check(batch)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-    return BatchOutcome(tuple(results), time.monotonic() - started, size)
+        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+    return BatchOutcome(tuple(results), _cpu_seconds() - started, size)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _evaluate_and_check(batch: Batch) -> tuple[list[UnitResult], int]:
@@ -183,8 +201,8 @@ def _evaluate_and_check(batch: Batch) -> tuple[list[UnitResult], int]:
 def _timeout_error(ctx: UnitContext, limit_s: float) -> ErrorInfo:
     return ErrorInfo(
         f"blueprint {ctx.blueprint.ref} did not finish evaluating for app {ctx.app.id} in "
-        f"{ctx.env_name}/{ctx.cluster_name} within {limit_s:g}s (the limit per app, "
-        "environment and cluster)",
+        f"{ctx.env_name}/{ctx.cluster_name} within {limit_s:g}s of CPU time (the limit per "
+        "app, environment and cluster)",
         f"{ctx.blueprint.directory}/main.jsonnet",
         hint="look for runaway recursion or huge ranges in main.jsonnet with this app's "
         f"params; if it is just slow, raise the limit: MIDWAY_RENDER_TIMEOUT={limit_s * 4:g} "
@@ -425,7 +443,7 @@ class WorkerPool:
             if not busy:
                 return
             now = time.monotonic()
-            due = min(s.job.started + s.job.budget_s + _BACKSTOP_S for s in busy if s.job)
+            due = min(s.job.started + _backstop_s(s.job.budget_s) for s in busy if s.job)
             wait(
                 [s.future for s in busy if s.future is not None],
                 timeout=max(due - now, 0.01),
@@ -434,7 +452,7 @@ class WorkerPool:
             for slot in busy:
                 assert slot.future is not None and slot.job is not None
                 if not slot.future.done():
-                    if time.monotonic() > slot.job.started + slot.job.budget_s + _BACKSTOP_S:
+                    if time.monotonic() > slot.job.started + _backstop_s(slot.job.budget_s):
                         self._stop(slot)
                     continue
                 finished = self._collect(slot, plan, limit, on_batch)
@@ -478,7 +496,7 @@ class WorkerPool:
         try:
             outcome = future.result()
         except BrokenProcessPool as exc:
-            timed_out = slot.stopped or _exit_code(slot.process()) == -signal.SIGALRM
+            timed_out = slot.stopped or _exit_code(slot.process()) == -signal.SIGXCPU
             _kill(slot.executor)
             slot.executor = self._start_executor()
             if not timed_out:
