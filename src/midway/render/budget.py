@@ -2,10 +2,10 @@
 Go runtime may hold: pure decisions from measurements (no processes here; see pool.py).
 
 The time limit is per unit of work (app × env × cluster), in CPU seconds: a batch of n units
-may take n times the limit, so batching never turns a slow-but-fine blueprint into a timeout. Batch sizes
-follow the measured cost of the blueprint's earlier batches (seconds and output bytes per
-unit), so an expensive blueprint is evaluated a few units at a time and a cheap one in big
-batches that parse its libraries once.
+may take n times the limit, so batching never turns a slow-but-fine blueprint into a timeout.
+Batch sizes follow the measured cost of the blueprint's earlier batches (CPU seconds and
+output bytes per unit), so an expensive blueprint is evaluated a few units at a time and a
+cheap one in big batches that parse its libraries once.
 """
 
 from __future__ import annotations

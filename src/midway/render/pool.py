@@ -449,15 +449,23 @@ class WorkerPool:
                 timeout=max(due - now, 0.01),
                 return_when=FIRST_COMPLETED,
             )
+            deliveries: list[tuple[int, list[tuple[int, UnitResult]]]] = []
             for slot in busy:
                 assert slot.future is not None and slot.job is not None
                 if not slot.future.done():
                     if time.monotonic() > slot.job.started + _backstop_s(slot.job.budget_s):
                         self._stop(slot)
                     continue
-                finished = self._collect(slot, plan, limit, on_batch)
-                done += finished
-                if finished and progress is not None:
+                delivered = self._collect(slot, plan, limit)
+                if delivered is not None:
+                    deliveries.append(delivered)
+                # the next batch starts before the results are handed on (the caller
+                # writes them to the cache): the worker does not wait for that
+                self._dispatch(slot, plan, limit)
+            for group, results in deliveries:
+                on_batch(group, results)
+                done += len(results)
+                if progress is not None:
                     progress(done, total)
 
     def _dispatch(self, slot: _Slot, plan: _Plan, limit: float) -> None:
@@ -482,13 +490,9 @@ class WorkerPool:
             process.kill()
 
     def _collect(
-        self,
-        slot: _Slot,
-        plan: _Plan,
-        limit: float,
-        on_batch: OnBatch,
-    ) -> int:
-        """Hand on a finished batch's results; returns how many units are now done."""
+        self, slot: _Slot, plan: _Plan, limit: float
+    ) -> tuple[int, list[tuple[int, UnitResult]]] | None:
+        """A finished batch's results (None: its units wait to be re-run one by one)."""
         job, future = slot.job, slot.future
         assert job is not None and future is not None
         slot.job, slot.future = None, None
@@ -503,14 +507,12 @@ class WorkerPool:
                 raise WorkerCrashed(str(exc)) from None
             if len(job.units) > 1:  # which unit was slow is unknown: each alone, own limit
                 plan.alone.extend((job.group, unit) for unit in job.units)
-                return 0
+                return None
             unit = job.units[0]
             context = plan.groups[job.group].contexts[unit]
-            on_batch(job.group, [(unit, UnitResult(error=_timeout_error(context, limit)))])
-            return 1
+            return job.group, [(unit, UnitResult(error=_timeout_error(context, limit)))]
         plan.costs[job.group].record(len(job.units), outcome.seconds, outcome.output_bytes)
-        on_batch(job.group, list(zip(job.units, outcome.results, strict=True)))
-        return len(job.units)
+        return job.group, list(zip(job.units, outcome.results, strict=True))
 
 
 def _next_job(plan: _Plan, workers: int, heap_limit: int, limit: float) -> _Job | None:
