@@ -26,10 +26,7 @@ def test_spawned_workers_run_go_with_the_collector_tuned(
         monkeypatch.delenv(name, raising=False)
     with pool.WorkerPool(2, units=pool.SPAWN_FROM_UNITS) as workers:
         assert workers.method == "spawn"
-        seen = [
-            {n: slot.executor.submit(os.getenv, n).result() for n in pool.GO_SETTINGS}
-            for slot in workers.slots
-        ]
+        seen = [{n: workers.call(os.getenv, n, slot=i) for n in pool.GO_SETTINGS} for i in range(2)]
     assert seen == [workers.go_settings] * 2
     assert workers.go_settings["GOGC"] == "off"
     assert workers.go_settings["GOMEMLIMIT"].endswith("MiB")
@@ -41,8 +38,8 @@ def test_a_users_own_go_settings_win(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOGC", "50")
     monkeypatch.delenv("GOMEMLIMIT", raising=False)
     with pool.WorkerPool(1, units=pool.SPAWN_FROM_UNITS) as workers:
-        gogc = workers.executor.submit(os.getenv, "GOGC").result()
-        limit = workers.executor.submit(os.getenv, "GOMEMLIMIT").result()
+        gogc = workers.call(os.getenv, "GOGC")
+        limit = workers.call(os.getenv, "GOMEMLIMIT")
     assert (gogc, limit) == ("50", None)
 
 
@@ -66,7 +63,7 @@ _ORPHAN_SCRIPT = """
 import os, sys, time
 from midway.render import pool
 workers = pool.WorkerPool(2, units=int(sys.argv[1]))
-pids = {s.executor.submit(os.getpid).result() for s in workers.slots for _ in range(4)}
+pids = {workers.call(os.getpid, slot=i) for i in range(2)}
 print(" ".join(map(str, pids)), flush=True)
 time.sleep(60)
 """
@@ -101,4 +98,4 @@ def test_forkserver_workers_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool, "start_method", lambda units: "forkserver")
     with pool.WorkerPool(1, units=1) as workers:
         assert workers.method == "forkserver"
-        assert workers.executor.submit(os.getpid).result() != os.getpid()
+        assert workers.call(os.getpid) != os.getpid()

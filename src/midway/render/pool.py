@@ -1,8 +1,8 @@
 """Parallel Jsonnet evaluation in worker processes, with a time guard per unit of work.
 
 The bindings release the GIL, but a runaway evaluation cannot be interrupted inside a thread;
-a worker process can be killed. Each worker is its own single-process executor (a "slot"), so
-stopping one does not break the others. Units are grouped per blueprint; a slot takes a batch
+a worker process can be killed. Each worker is a plain process with its own pipe (a "slot"),
+so stopping one does not break the others. Units are grouped per blueprint; a slot takes a batch
 of one blueprint's units, evaluated in ONE Jsonnet call (the blueprint and its libraries are
 parsed once per batch). Batch sizes and time budgets follow the blueprint's measured cost
 (see budget.py): the limit (MIDWAY_RENDER_TIMEOUT) is per unit, a batch that runs out of its
@@ -25,9 +25,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as connection_wait
 
 import orjson
 
@@ -350,18 +350,83 @@ class _Job:
     started: float
 
 
-@dataclass
-class _Slot:
-    """One worker process in its own executor: stopping it breaks nothing else."""
+class _Died(Exception):
+    """The worker process ended while the parent waited for its reply."""
 
-    executor: ProcessPoolExecutor
-    job: _Job | None = None
-    future: Future[BatchOutcome] | None = None
-    stopped: bool = False  # the parent ended it (backstop), so its end is a timeout
 
-    def process(self) -> multiprocessing.process.BaseProcess | None:
-        processes = getattr(self.executor, "_processes", None) or {}
-        return next(iter(processes.values()), None)
+def _serve(conn: Connection, expected_parent: int | None) -> None:
+    """A worker's main loop: run each (function, args) received, send back its outcome."""
+    _die_with_parent(expected_parent)
+    while True:
+        try:
+            fn, args = conn.recv()
+        except EOFError:  # the parent closed its end: nothing more to do
+            os._exit(0)
+        try:
+            reply: tuple[bool, object] = (True, fn(*args))
+        except Exception as exc:  # handed to the parent, raised there
+            reply = (False, exc)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # an unpicklable result or exception
+            conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+class _Worker:
+    """One worker process and the pipe to it, used one request at a time.
+
+    Plain processes and pipes, no executor: the parent runs no helper threads, so a worker
+    forked after another one was stopped is as safe as the first, and a stopped worker
+    breaks nobody else's batch."""
+
+    def __init__(self, method: str, go_settings: Mapping[str, str]) -> None:
+        context = multiprocessing.get_context(method)
+        self.conn, child = context.Pipe()
+        expected_parent = None if method == "forkserver" else os.getpid()
+        self.process: multiprocessing.process.BaseProcess = context.Process(  # type: ignore[attr-defined]
+            target=_serve, args=(child, expected_parent), name="midway-render", daemon=True
+        )
+        # A spawned worker reads the environment once, as it starts.
+        with _go_runtime_env(go_settings) if method == "spawn" else contextlib.nullcontext():
+            self.process.start()
+        child.close()
+        self.waiting = 0  # replies still to come
+        self.job: _Job | None = None
+        self.stopped = False  # the parent ended it (backstop), so its end is a timeout
+
+    def send(self, fn: Callable[..., object], *args: object) -> None:
+        self.conn.send((fn, args))
+        self.waiting += 1
+
+    def receive(self) -> object:
+        """The oldest outstanding reply (raises what the function raised, or _Died)."""
+        try:
+            ok, value = self.conn.recv()
+        except (EOFError, OSError):
+            raise _Died from None
+        self.waiting -= 1
+        if not ok:
+            assert isinstance(value, BaseException)
+            raise value
+        return value
+
+    def call(self, fn: Callable[..., object], *args: object) -> object:
+        """Run fn(*args) in the worker and wait for it (warm-up, tests)."""
+        while self.waiting:
+            self.receive()
+        self.send(fn, *args)
+        return self.receive()
+
+    def exit_code(self) -> int | None:
+        self.process.join(5.0)
+        code: int | None = self.process.exitcode
+        return code
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5.0)
+        self.conn.close()
 
 
 @dataclass
@@ -388,25 +453,16 @@ class WorkerPool:
         self.versions = tuple(sorted(set(kubernetes_versions)))
         self.go_settings = go_settings(self.workers)
         self.heap_limit = _heap_limit(self.go_settings)
-        self.slots = [_Slot(self._start_executor()) for _ in range(self.workers)]
+        self.slots = [self._start() for _ in range(self.workers)]
 
-    def _start_executor(self) -> ProcessPoolExecutor:
-        executor = ProcessPoolExecutor(
-            1,
-            mp_context=multiprocessing.get_context(self.method),
-            initializer=_die_with_parent,
-            initargs=(None if self.method == "forkserver" else os.getpid(),),
-        )
-        # A spawned worker starts (and reads the environment) as its warm-up is submitted.
-        spawning = self.method == "spawn"
-        with _go_runtime_env(self.go_settings) if spawning else contextlib.nullcontext():
-            executor.submit(_warm, self.versions)
-        return executor
+    def _start(self) -> _Worker:
+        worker = _Worker(self.method, self.go_settings)
+        worker.send(_warm, self.versions)
+        return worker
 
-    @property
-    def executor(self) -> ProcessPoolExecutor:
-        """The first worker's executor (for tests and small helpers)."""
-        return self.slots[0].executor
+    def call(self, fn: Callable[..., object], *args: object, slot: int = 0) -> object:
+        """Run fn(*args) in one worker (tests and small helpers)."""
+        return self.slots[slot].call(fn, *args)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -414,8 +470,8 @@ class WorkerPool:
     def __exit__(self, *exc: object) -> None:
         # Every result is in (or no longer wanted): end the workers now instead of letting
         # them wind down after the command has finished, holding its stdout open.
-        for slot in self.slots:
-            _kill(slot.executor)
+        for worker in self.slots:
+            worker.kill()
 
     def evaluate(
         self,
@@ -424,9 +480,9 @@ class WorkerPool:
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
         """Evaluate every unit of every group (one blueprint's units each); `on_batch` gets
-        the results as each batch finishes. A unit that alone exceeds the limit
-        gets an error result naming its app. Raises WorkerCrashed if a worker ends for
-        another reason (results delivered before that stay delivered)."""
+        the results as each batch finishes. A unit that alone exceeds the limit gets an
+        error result naming its app. Raises WorkerCrashed if a worker ends for another
+        reason (results delivered before that stay delivered)."""
         limit = budget.timeout_seconds()
         plan = _Plan(
             groups,
@@ -435,40 +491,47 @@ class WorkerPool:
         )
         total = sum(len(g.requests) for g in groups)
         done = 0
+        for index in range(len(self.slots)):
+            self._dispatch(index, plan, limit)
         while True:
-            for slot in self.slots:
-                if slot.job is None:
-                    self._dispatch(slot, plan, limit)
-            busy = [s for s in self.slots if s.future is not None]
+            busy = [i for i, w in enumerate(self.slots) if w.job is not None]
             if not busy:
                 return
             now = time.monotonic()
-            due = min(s.job.started + _backstop_s(s.job.budget_s) for s in busy if s.job)
-            wait(
-                [s.future for s in busy if s.future is not None],
-                timeout=max(due - now, 0.01),
-                return_when=FIRST_COMPLETED,
-            )
+            due = min(self._due(i) for i in busy)
+            handles: list[Connection | int] = []
+            for i in busy:
+                handles += [self.slots[i].conn, self.slots[i].process.sentinel]
+            ready = set(connection_wait(handles, timeout=max(due - now, 0.01)))
             deliveries: list[tuple[int, list[tuple[int, UnitResult]]]] = []
-            for slot in busy:
-                assert slot.future is not None and slot.job is not None
-                if not slot.future.done():
-                    if time.monotonic() > slot.job.started + _backstop_s(slot.job.budget_s):
-                        self._stop(slot)
+            for i in busy:
+                worker = self.slots[i]
+                if not ready & {worker.conn, worker.process.sentinel}:
+                    if time.monotonic() > self._due(i):
+                        worker.stopped = True
+                        worker.process.kill()
                     continue
-                delivered = self._collect(slot, plan, limit)
+                delivered = self._collect(i, plan, limit)
                 if delivered is not None:
                     deliveries.append(delivered)
                 # the next batch starts before the results are handed on (the caller
                 # writes them to the cache): the worker does not wait for that
-                self._dispatch(slot, plan, limit)
+                self._dispatch(i, plan, limit)
             for group, results in deliveries:
                 on_batch(group, results)
                 done += len(results)
                 if progress is not None:
                     progress(done, total)
 
-    def _dispatch(self, slot: _Slot, plan: _Plan, limit: float) -> None:
+    def _due(self, index: int) -> float:
+        job = self.slots[index].job
+        assert job is not None
+        return job.started + _backstop_s(job.budget_s)
+
+    def _dispatch(self, index: int, plan: _Plan, limit: float) -> None:
+        worker = self.slots[index]
+        if worker.job is not None:
+            return
         job = _next_job(plan, self.workers, self.heap_limit, limit)
         if job is None:
             return
@@ -479,40 +542,53 @@ class WorkerPool:
             tuple(group.requests[i] for i in job.units),
             tuple(group.contexts[i] for i in job.units),
         )
-        slot.job = job
-        slot.stopped = False
-        slot.future = slot.executor.submit(_run_batch, batch, job.budget_s)
-
-    def _stop(self, slot: _Slot) -> None:
-        process = slot.process()
-        if process is not None:
-            slot.stopped = True
-            process.kill()
+        worker.job = job
+        worker.stopped = False
+        worker.send(_run_batch, batch, job.budget_s)
 
     def _collect(
-        self, slot: _Slot, plan: _Plan, limit: float
+        self, index: int, plan: _Plan, limit: float
     ) -> tuple[int, list[tuple[int, UnitResult]]] | None:
-        """A finished batch's results (None: its units wait to be re-run one by one)."""
-        job, future = slot.job, slot.future
-        assert job is not None and future is not None
-        slot.job, slot.future = None, None
-        plan.probing.discard(job.group)
+        """A finished batch's results (None: not finished yet, or its units wait to be
+        re-run one by one)."""
+        worker = self.slots[index]
+        job = worker.job
+        assert job is not None
         try:
-            outcome = future.result()
-        except BrokenProcessPool as exc:
-            timed_out = slot.stopped or _exit_code(slot.process()) == -signal.SIGXCPU
-            _kill(slot.executor)
-            slot.executor = self._start_executor()
-            if not timed_out:
-                raise WorkerCrashed(str(exc)) from None
-            if len(job.units) > 1:  # which unit was slow is unknown: each alone, own limit
-                plan.alone.extend((job.group, unit) for unit in job.units)
-                return None
-            unit = job.units[0]
-            context = plan.groups[job.group].contexts[unit]
-            return job.group, [(unit, UnitResult(error=_timeout_error(context, limit)))]
+            while worker.waiting > 1:  # the warm-up's reply comes first
+                worker.receive()
+            if not worker.conn.poll():
+                if worker.process.is_alive():
+                    return None  # woken by nothing of ours
+                raise _Died
+            outcome = worker.receive()
+        except _Died:
+            return self._died(index, plan, limit)
+        worker.job = None
+        plan.probing.discard(job.group)
+        assert isinstance(outcome, BatchOutcome)
         plan.costs[job.group].record(len(job.units), outcome.seconds, outcome.output_bytes)
         return job.group, list(zip(job.units, outcome.results, strict=True))
+
+    def _died(
+        self, index: int, plan: _Plan, limit: float
+    ) -> tuple[int, list[tuple[int, UnitResult]]] | None:
+        worker = self.slots[index]
+        job = worker.job
+        assert job is not None
+        code = worker.exit_code()
+        timed_out = worker.stopped or code == -signal.SIGXCPU
+        worker.kill()
+        self.slots[index] = self._start()
+        plan.probing.discard(job.group)
+        if not timed_out:
+            raise WorkerCrashed(f"a render worker ended with exit code {code}")
+        if len(job.units) > 1:  # which unit was slow is unknown: each alone, own limit
+            plan.alone.extend((job.group, unit) for unit in job.units)
+            return None
+        unit = job.units[0]
+        context = plan.groups[job.group].contexts[unit]
+        return job.group, [(unit, UnitResult(error=_timeout_error(context, limit)))]
 
 
 def _next_job(plan: _Plan, workers: int, heap_limit: int, limit: float) -> _Job | None:
@@ -532,26 +608,3 @@ def _next_job(plan: _Plan, workers: int, heap_limit: int, limit: float) -> _Job 
     size = budget.batch_size(len(queue), workers, cost, heap_limit)
     units = tuple(queue.popleft() for _ in range(size))
     return _Job(group, units, budget.batch_budget(len(units), limit, cost), time.monotonic())
-
-
-def _exit_code(process: multiprocessing.process.BaseProcess | None) -> int | None:
-    """A dead worker's exit code (-signal when killed). The executor's own thread reaps it
-    at about the same time, so this waits briefly for the code to be known."""
-    if process is None:
-        return None
-    deadline = time.monotonic() + 5.0
-    while process.exitcode is None and time.monotonic() < deadline:
-        process.join(0.05)
-    return process.exitcode
-
-
-def _kill(executor: ProcessPoolExecutor) -> None:
-    processes = getattr(executor, "_processes", None) or {}
-    manager = getattr(executor, "_executor_manager_thread", None)
-    for process in list(processes.values()):
-        process.kill()
-    executor.shutdown(wait=False, cancel_futures=True)
-    # its manager thread notices the dead worker within milliseconds; waiting for it keeps
-    # this process thread-free, so the next pool may still fork (start_method)
-    if isinstance(manager, threading.Thread):
-        manager.join(2.0)
