@@ -1,10 +1,13 @@
 """A library-heavy blueprint (kube-prometheus' shape, bench/heavy/generate.py) rendered for 200
 apps, next to a direct `_gojsonnet` evaluation of the same main.jsonnet per app.
 
+A third command, the same direct evaluation under midway's Go collector settings (GOGC=off
+below GOMEMLIMIT), separates what midway's settings win from what its own work costs.
+
 Both sides run on 2 processes (midway's default on 2 cores; the direct side splits the apps
-between 2 processes) and are run in turn (midway, direct, midway, direct, ...), so a change
-of machine speed during the bench hits both; the ratio is taken pair by pair and its median
-reported. midway's run is a cold render (fresh cache and output directories) that writes
+between 2 processes) and are run in turn (midway, direct, direct with midway's settings,
+midway, ...), so a change of machine speed during the bench hits all; the ratio is taken
+pair by pair and its median reported. midway's run is a cold render (fresh cache and output directories) that writes
 the manifests; peak RSS is the largest sum over the render's whole process tree (parent and
 workers), sampled every 50 ms.
 
@@ -31,6 +34,8 @@ if str(BENCH_DIR) not in sys.path:
 
 from bench_render import Report, Workspace, quick, render_command  # noqa: E402
 from heavy.generate import generate, library_files  # noqa: E402
+
+from midway.render.pool import go_settings  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -121,12 +126,15 @@ def run(report: Report) -> None:
         direct += f"{shlex.quote(str(config))} {shlex.quote(str(units))} --procs 2"
         midway_runs: list[Run] = []
         direct_runs: list[Run] = []
+        tuned_runs: list[Run] = []  # the direct evaluation with midway's collector settings
+        tuned_env = go_settings(2)
         for index in range(pairs):
             run_dir = work / f"run-{index}"
             args = render_command(config, run_dir / "out")
             midway = shlex.join(args)
             midway_runs.append(measure(midway, {"MIDWAY_CACHE_DIR": str(run_dir / "cache")}))
             direct_runs.append(measure(direct))
+            tuned_runs.append(measure(direct, tuned_env))
         out = work / f"run-{pairs - 1}" / "out"
         files = [p for p in out.rglob("*.yaml")]
         facts["objects_per_app"] = round(len(files) / n_apps)
@@ -146,6 +154,11 @@ def run(report: Report) -> None:
             statistics.median(r.wall_s for r in direct_runs),
             {**facts, "processes": 2, **_summary(direct_runs)},
         )
+        report(
+            "heavy/direct-gojsonnet-per-app-midway-gc",
+            statistics.median(r.wall_s for r in tuned_runs),
+            {**facts, "processes": 2, **tuned_env, **_summary(tuned_runs)},
+        )
         ratios = [m.wall_s / d.wall_s for m, d in zip(midway_runs, direct_runs, strict=True)]
         report(
             "heavy/midway-vs-direct",
@@ -160,6 +173,16 @@ def run(report: Report) -> None:
                 ),
                 "unit": "ratio (midway render / direct evaluation, wall, pair by pair)",
                 "target": "≤ 1.2",
+                "load": round(os.getloadavg()[0], 2),
+            },
+        )
+        same_gc = [m.wall_s / d.wall_s for m, d in zip(midway_runs, tuned_runs, strict=True)]
+        report(
+            "heavy/midway-vs-direct-same-gc",
+            statistics.median(same_gc),
+            {
+                "ratios": [round(r, 3) for r in same_gc],
+                "unit": "ratio (midway render / direct evaluation with GOGC=off + GOMEMLIMIT)",
                 "load": round(os.getloadavg()[0], 2),
             },
         )
