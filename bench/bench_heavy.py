@@ -7,9 +7,9 @@ below GOMEMLIMIT), separates what midway's settings win from what its own work c
 Both sides run on 2 processes (midway's default on 2 cores; the direct side splits the apps
 between 2 processes) and are run in turn (midway, direct, direct with midway's settings,
 midway, ...), so a change of machine speed during the bench hits all; the ratio is taken
-pair by pair and its median reported. midway's run is a cold render (fresh cache and output directories) that writes
-the manifests; peak RSS is the largest sum over the render's whole process tree (parent and
-workers), sampled every 50 ms.
+pair by pair and its median reported. midway's run is a cold render (fresh cache and output
+directories) that writes the manifests; peak RSS is the largest sum over the render's whole
+process tree (parent and workers), sampled every 50 ms.
 
 MIDWAY_BENCH_QUICK=1 uses 40 apps and one pair.
 """
