@@ -8,6 +8,7 @@ other unit's output is cached.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from midway.config.loader import load_config
 from midway.config.source import DiskSource
 from midway.errors import MidwayError, MidwayErrors
 from midway.model import RenderResult
-from midway.render import budget
+from midway.render import budget, pool
 from midway.render.pipeline import RenderOptions, render_config
 from support.example import PROJECT_ROOT, write
 
@@ -126,3 +127,24 @@ def test_a_runaway_unit_fails_alone_and_the_others_are_kept(tmp_path: Path) -> N
     fixed = render(root, Cache(tmp_path / "cache"))
     assert fixed.evaluations == 1
     assert sorted(o.unit.app for o in fixed.objects) == sorted(f"qa/{n}" for n in apps)
+
+
+def test_forked_workers_are_respawned_with_the_collector_off_when_much_work_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a small render forks its workers (Go's default collector: a fork cannot change it);
+    # once the measured work left is large enough they are replaced by tuned, spawned ones
+    for name in pool.GO_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(budget, "RESPAWN_WORK_S", 0.0)
+    seen: list[tuple[str, object]] = []
+    close = pool.WorkerPool.__exit__
+
+    def record(self: pool.WorkerPool, *exc: object) -> None:
+        seen.extend((w.method, w.call(os.getenv, "GOGC")) for w in self.slots)
+        close(self, *exc)
+
+    monkeypatch.setattr(pool.WorkerPool, "__exit__", record)
+    root = make_repo(tmp_path / "config", {f"app{i}": "{work: 1000}" for i in range(4)})
+    assert render(root, Cache.disabled()).evaluations == 4
+    assert seen == [("spawn", "off")]

@@ -380,6 +380,7 @@ class _Worker:
     breaks nobody else's batch."""
 
     def __init__(self, method: str, go_settings: Mapping[str, str]) -> None:
+        self.method = method
         context = multiprocessing.get_context(method)
         self.conn, child = context.Pipe()
         expected_parent = None if method == "forkserver" else os.getpid()
@@ -453,6 +454,8 @@ class WorkerPool:
         self.versions = tuple(sorted(set(kubernetes_versions)))
         self.go_settings = go_settings(self.workers)
         self.heap_limit = _heap_limit(self.go_settings)
+        # the user's own GOGC/GOMEMLIMIT: workers are never re-spawned to tune the collector
+        self.users_go = any(name in os.environ for name in GO_SETTINGS)
         self.slots = [self._start() for _ in range(self.workers)]
 
     def _start(self) -> _Worker:
@@ -528,6 +531,17 @@ class WorkerPool:
         assert job is not None
         return job.started + _backstop_s(job.budget_s)
 
+    def _tune(self, plan: _Plan) -> None:
+        """Switch to spawned workers (collector off) when enough measured work is left."""
+        if self.method == "spawn" or self.users_go:
+            return
+        left = sum(
+            len(queue) * (cost.seconds or 0.0)
+            for queue, cost in zip(plan.queues, plan.costs, strict=True)
+        )
+        if budget.wants_tuned_collector(left):
+            self.method = "spawn"
+
     def _dispatch(self, index: int, plan: _Plan, limit: float) -> None:
         worker = self.slots[index]
         if worker.job is not None:
@@ -535,6 +549,9 @@ class WorkerPool:
         job = _next_job(plan, self.workers, self.heap_limit, limit)
         if job is None:
             return
+        if worker.method != self.method:  # an idle worker of the old kind: replace it
+            worker.kill()
+            worker = self.slots[index] = self._start()
         group = plan.groups[job.group]
         batch = Batch(
             group.main_path,
@@ -568,6 +585,7 @@ class WorkerPool:
         plan.probing.discard(job.group)
         assert isinstance(outcome, BatchOutcome)
         plan.costs[job.group].record(len(job.units), outcome.seconds, outcome.output_bytes)
+        self._tune(plan)
         return job.group, list(zip(job.units, outcome.results, strict=True))
 
     def _died(
