@@ -561,7 +561,13 @@ class WorkerPool:
         )
         worker.job = job
         worker.stopped = False
-        worker.send(_run_batch, batch, job.budget_s)
+        try:
+            worker.send(_run_batch, batch, job.budget_s)
+        except OSError:  # it ended after its last reply: a fresh one takes the batch
+            worker.kill()
+            worker = self.slots[index] = self._start()
+            worker.job = job
+            worker.send(_run_batch, batch, job.budget_s)
 
     def _collect(
         self, index: int, plan: _Plan, limit: float
