@@ -15,8 +15,12 @@ def test_a_blueprint_not_measured_yet_gets_a_probe_batch() -> None:
 def test_cheap_units_come_in_big_batches_that_shrink_towards_the_end() -> None:
     cheap = Cost(seconds=0.002, output_bytes=5_000)
     assert budget.batch_size(1000, 2, cheap, 512 * MIB) == budget.MAX_BATCH
-    assert budget.batch_size(40, 2, cheap, 512 * MIB) == 10  # a quarter: both workers busy
-    assert budget.batch_size(1, 2, cheap, 512 * MIB) == 1
+    assert budget.batch_size(800, 2, cheap, 512 * MIB) == 200  # a quarter: both workers busy
+    # never below ~0.25 s of work: 125 units of 2 ms
+    assert budget.batch_size(300, 2, cheap, 512 * MIB) == 125
+    assert budget.batch_size(40, 2, cheap, 512 * MIB) == 40
+    medium = Cost(seconds=0.1, output_bytes=5_000)
+    assert budget.batch_size(40, 2, medium, 512 * MIB) == 10
 
 
 def test_slow_units_come_a_few_at_a_time() -> None:

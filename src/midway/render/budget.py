@@ -18,6 +18,9 @@ MIB = 1024 * 1024
 # A batch is sized to take about this long: long enough that parsing the libraries once per
 # batch is noise, short enough that the workers share the tail of a render evenly.
 TARGET_BATCH_S = 4.0
+# ...and, towards the end of a render, at least this long: a batch also costs parsing the
+# libraries and a round trip, which dozens of one-unit batches of a cheap blueprint would pay.
+MIN_BATCH_S = 0.25
 MAX_BATCH = 200
 # Before a blueprint's first batch has been measured, a slot gets this many of its units.
 PROBE_UNITS = 1
@@ -75,7 +78,7 @@ def batch_size(remaining: int, workers: int, cost: Cost, worker_heap: int) -> in
     heap_per_unit = max(cost.output_bytes * HEAP_PER_OUTPUT_BYTE, 1.0)
     by_memory = int(worker_heap * LIVE_HEAP_SHARE / heap_per_unit)
     # guided self-scheduling: big batches first, smaller towards the end so no worker idles
-    guided = -(-remaining // (2 * max(1, workers)))
+    guided = max(-(-remaining // (2 * max(1, workers))), int(MIN_BATCH_S / cost.seconds))
     return max(1, min(remaining, by_time, by_memory, guided, MAX_BATCH))
 
 
