@@ -70,3 +70,14 @@ def test_sizes_and_cgroup_limits_are_read() -> None:
     assert budget.parse_size("lots") is None
     assert budget.cgroup_room("max\n", "100\n") is None
     assert budget.cgroup_room("1073741824\n", "73741824\n") == 1_000_000_000
+
+
+def test_workers_start_with_a_small_heap_and_get_what_big_outputs_need() -> None:
+    assert budget.wanted_heap(Cost(), 512 * MIB) == budget.MIN_WORKER_HEAP
+    small = Cost(seconds=0.002, output_bytes=5_000)
+    assert budget.wanted_heap(small, 512 * MIB) == budget.MIN_WORKER_HEAP
+    # ~0.35 s and 1.2 MB of JSON per unit (bench/heavy): 11 units a batch want ~1 GB: the cap
+    heavy = Cost(seconds=0.35, output_bytes=1_200_000)
+    assert budget.wanted_heap(heavy, 512 * MIB) == 512 * MIB
+    medium = Cost(seconds=1.0, output_bytes=1_000_000)  # 4 units × 20 MB / 0.25
+    assert budget.wanted_heap(medium, 2048 * MIB) == 320_000_000

@@ -326,13 +326,20 @@ def _go_runtime_env(settings: Mapping[str, str]) -> Iterator[None]:
             os.environ.pop(name, None)
 
 
-def go_settings(workers: int) -> dict[str, str]:
-    """The collector settings spawned workers get: GOGC=off below a GOMEMLIMIT that is a
-    share of the machine's available memory per worker (MIDWAY_WORKER_MEMORY overrides)."""
-    heap = budget.worker_heap(
+def heap_cap(workers: int) -> int:
+    """The most heap a worker may get: a share of the machine's available memory per
+    worker (MIDWAY_WORKER_MEMORY sets it, and then workers always get exactly that)."""
+    return budget.worker_heap(
         workers, budget.available_memory(), os.environ.get("MIDWAY_WORKER_MEMORY")
     )
-    return budget.go_runtime_env(heap)
+
+
+def go_settings(workers: int) -> dict[str, str]:
+    """The collector settings spawned workers start with: GOGC=off below the minimum heap
+    (or MIDWAY_WORKER_MEMORY); raised towards heap_cap when the work needs it."""
+    explicit = os.environ.get("MIDWAY_WORKER_MEMORY")
+    start = heap_cap(workers) if explicit else budget.MIN_WORKER_HEAP
+    return budget.go_runtime_env(start)
 
 
 def _heap_limit(settings: Mapping[str, str]) -> int:
@@ -381,6 +388,7 @@ class _Worker:
 
     def __init__(self, method: str, go_settings: Mapping[str, str]) -> None:
         self.method = method
+        self.go_settings = dict(go_settings)
         context = multiprocessing.get_context(method)
         self.conn, child = context.Pipe()
         expected_parent = None if method == "forkserver" else os.getpid()
@@ -454,6 +462,7 @@ class WorkerPool:
         self.versions = tuple(sorted(set(kubernetes_versions)))
         self.go_settings = go_settings(self.workers)
         self.heap_limit = _heap_limit(self.go_settings)
+        self.heap_cap = heap_cap(self.workers)
         # the user's own GOGC/GOMEMLIMIT: workers are never re-spawned to tune the collector
         self.users_go = any(name in os.environ for name in GO_SETTINGS)
         self.slots = [self._start() for _ in range(self.workers)]
@@ -532,15 +541,30 @@ class WorkerPool:
         return job.started + _backstop_s(job.budget_s)
 
     def _tune(self, plan: _Plan) -> None:
-        """Switch to spawned workers (collector off) when enough measured work is left."""
-        if self.method == "spawn" or self.users_go:
+        """Switch to spawned workers (collector off), or to a bigger heap, when enough
+        measured work is left to win back their start-up. Idle workers of the old kind
+        are replaced as they get their next batch."""
+        if self.users_go:
             return
         left = sum(
             len(queue) * (cost.seconds or 0.0)
             for queue, cost in zip(plan.queues, plan.costs, strict=True)
         )
-        if budget.wants_tuned_collector(left):
-            self.method = "spawn"
+        if not budget.wants_tuned_collector(left):
+            return
+        self.method = "spawn"
+        wanted = (
+            max(
+                budget.wanted_heap(cost, self.heap_cap)
+                for queue, cost in zip(plan.queues, plan.costs, strict=True)
+                if queue
+            )
+            if any(plan.queues)
+            else self.heap_limit
+        )
+        if wanted > self.heap_limit * 1.25:  # only grow, and not for a few MiB
+            self.heap_limit = wanted
+            self.go_settings = budget.go_runtime_env(wanted)
 
     def _dispatch(self, index: int, plan: _Plan, limit: float) -> None:
         worker = self.slots[index]
@@ -549,7 +573,9 @@ class WorkerPool:
         job = _next_job(plan, self.workers, self.heap_limit, limit)
         if job is None:
             return
-        if worker.method != self.method:  # an idle worker of the old kind: replace it
+        if worker.method != self.method or (
+            worker.method == "spawn" and worker.go_settings != self.go_settings
+        ):  # an idle worker of the old kind: replace it
             worker.kill()
             worker = self.slots[index] = self._start()
         group = plan.groups[job.group]
