@@ -326,7 +326,7 @@ CASES = [
             "local f(n) = if n == 0 then 0 else f(n - 1) + f(n - 1);\n"
             "function(app, env, params) [f(40)]\n"
         ),
-        "blueprints/probe/blueprint.yaml",
+        "blueprints/probe/main.jsonnet",
         "did not finish evaluating",
     ),
 ]

@@ -6,10 +6,12 @@ import os
 import subprocess
 import sys
 import time
+from typing import cast
 
 import pytest
 
 from midway.render import pool
+from midway.render.engine import EvalRequest
 
 
 def test_few_units_fork_many_units_spawn(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,26 +36,28 @@ def test_threads_or_a_loaded_binding_make_small_renders_use_forkserver(
 def test_spawned_workers_run_go_with_the_collector_tuned(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in pool.GO_RUNTIME_ENV:
+    for name in pool.GO_SETTINGS:
         monkeypatch.delenv(name, raising=False)
-    with pool.WorkerPool(1, units=pool.SPAWN_FROM_UNITS) as workers:
+    with pool.WorkerPool(2, units=pool.SPAWN_FROM_UNITS) as workers:
         assert workers.method == "spawn"
-        seen = {n: workers.executor.submit(os.getenv, n).result() for n in pool.GO_RUNTIME_ENV}
-    assert seen == pool.GO_RUNTIME_ENV
+        seen = [{n: workers.call(os.getenv, n, slot=i) for n in pool.GO_SETTINGS} for i in range(2)]
+    assert seen == [workers.go_settings] * 2
+    assert workers.go_settings["GOGC"] == "off"
+    assert workers.go_settings["GOMEMLIMIT"].endswith("MiB")
     # only the workers: the parent's environment is as it was
-    assert not any(name in os.environ for name in pool.GO_RUNTIME_ENV)
+    assert not any(name in os.environ for name in pool.GO_SETTINGS)
 
 
 def test_a_users_own_go_settings_win(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOGC", "50")
     monkeypatch.delenv("GOMEMLIMIT", raising=False)
     with pool.WorkerPool(1, units=pool.SPAWN_FROM_UNITS) as workers:
-        gogc = workers.executor.submit(os.getenv, "GOGC").result()
-        limit = workers.executor.submit(os.getenv, "GOMEMLIMIT").result()
+        gogc = workers.call(os.getenv, "GOGC")
+        limit = workers.call(os.getenv, "GOMEMLIMIT")
     assert (gogc, limit) == ("50", None)
 
 
-def _exit_abruptly(batch: pool.Batch) -> list[pool.UnitResult]:
+def _exit_abruptly(batch: pool.Batch) -> tuple[list[pool.UnitResult], int]:
     os._exit(3)
 
 
@@ -63,16 +67,17 @@ def test_a_worker_that_dies_is_reported_as_a_crash_not_a_timeout(
     # fork-started workers inherit the patched module
     monkeypatch.setattr(pool, "start_method", lambda units: "fork")
     monkeypatch.setattr(pool, "_evaluate_and_check", _exit_abruptly)
-    batch = pool.Batch("blueprints/x/main.jsonnet", {}, (), ())
+    unit = EvalRequest("{}", "{}", "{}")
+    batch = pool.Batch("blueprints/x/main.jsonnet", {}, (unit,), (cast(pool.UnitContext, None),))
     with pool.WorkerPool(1, units=1) as workers, pytest.raises(pool.WorkerCrashed):
-        workers.evaluate([batch])
+        workers.evaluate([batch], lambda group, results: None)
 
 
 _ORPHAN_SCRIPT = """
 import os, sys, time
 from midway.render import pool
 workers = pool.WorkerPool(2, units=int(sys.argv[1]))
-pids = {workers.executor.submit(os.getpid).result() for _ in range(8)}
+pids = {workers.call(os.getpid, slot=i) for i in range(2)}
 print(" ".join(map(str, pids)), flush=True)
 time.sleep(60)
 """
@@ -107,4 +112,4 @@ def test_forkserver_workers_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool, "start_method", lambda units: "forkserver")
     with pool.WorkerPool(1, units=1) as workers:
         assert workers.method == "forkserver"
-        assert workers.executor.submit(os.getpid).result() != os.getpid()
+        assert workers.call(os.getpid) != os.getpid()

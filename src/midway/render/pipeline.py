@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -384,22 +384,39 @@ def _evaluate_units(
         by_main.setdefault(f"{item.blueprint.directory}/main.jsonnet", []).append(item)
     paths = source.paths()
     shared_files = {p: _read_or_none(source, p) for p in paths if p.startswith(SHARED_ROOTS)}
-    workers = worker_pool.workers
-    batches: list[pool.Batch] = []
+    groups: list[pool.Batch] = []
     owners: list[list[_Unit]] = []
     for main_path, items in sorted(by_main.items()):
         directory = main_path.rsplit("/", 1)[0] + "/"
         files = dict(shared_files)
         files.update({p: _read_or_none(source, p) for p in paths if p.startswith(directory)})
-        requests = [i.request for i in items if i.request is not None]
-        contexts = [i.context for i in items if i.context is not None]
-        for batch in pool.split_batches(main_path, files, requests, contexts, workers):
-            batches.append(batch)
-            owners.append(items[: len(batch.requests)])
-            items = items[len(batch.requests) :]
-    evaluations = sum(len(b.requests) for b in batches)
+        requests = tuple(i.request for i in items if i.request is not None)
+        contexts = tuple(i.context for i in items if i.context is not None)
+        groups.append(pool.Batch(main_path, files, requests, contexts))
+        owners.append(items)
+    evaluations = sum(len(g.requests) for g in groups)
+    by_key: dict[str, _Outcome] = {}
+    failed: dict[tuple[int, int], tuple[MidwayError, RenderUnit]] = {}
+    inputs: dict[str, list[str]] = {}
+    for item in waiting:
+        inputs.setdefault(item.key, []).append(item.input_key)
+
+    def finished(group: int, results: Sequence[tuple[int, pool.UnitResult]]) -> None:
+        # Into the cache as each batch finishes: a later failure loses nothing finished.
+        for index, unit_result in results:
+            item = owners[group][index]
+            if unit_result.error is not None:
+                failed[group, index] = (unit_result.error.to_error(), item.unit)
+                continue
+            outcome = _Outcome(_rows(unit_result.objects), list(unit_result.unvalidated))
+            by_key[item.key] = outcome
+            cache.put(CACHE_NAMESPACE, item.key, _encode(outcome))
+            for input_key in inputs.get(item.key, ()):
+                cache.put(INPUT_NAMESPACE, input_key, item.key)
+        cache.flush()
+
     try:
-        results = worker_pool.evaluate(batches, options.progress)
+        worker_pool.evaluate(groups, finished, options.progress)
     except pool.WorkerCrashed as crash:
         errors.append(
             MidwayError(
@@ -409,36 +426,11 @@ def _evaluate_units(
                 detail=str(crash),
             )
         )
-        return evaluations
-    except pool.EvaluationTimeout as timeout:
-        for index in timeout.batches:
-            batch = batches[index]
-            apps = sorted({c.app.id for c in batch.contexts})
-            errors.append(
-                MidwayError(
-                    f"blueprint {batch.contexts[0].blueprint.ref} did not finish evaluating "
-                    f"within {timeout.seconds:.0f}s (apps: {', '.join(apps[:5])}"
-                    f"{' …' if len(apps) > 5 else ''})",
-                    batch.contexts[0].blueprint.source,
-                    hint="look for runaway recursion or huge ranges in main.jsonnet; "
-                    "MIDWAY_RENDER_TIMEOUT raises the limit",
-                )
-            )
-        return evaluations
-    by_key: dict[str, _Outcome] = {}
-    for items, batch_results in zip(owners, results, strict=True):
-        for item, unit_result in zip(items, batch_results, strict=True):
-            if unit_result.error is not None:
-                unit_errors.append((unit_result.error.to_error(), item.unit))
-                continue
-            outcome = _Outcome(_rows(unit_result.objects), list(unit_result.unvalidated))
-            by_key[item.key] = outcome
-            cache.put(CACHE_NAMESPACE, item.key, _encode(outcome))
+    unit_errors.extend(failed[at] for at in sorted(failed))  # in unit order, not finishing
     for item in waiting:
         found = by_key.get(item.key)
         if found is not None:
             outcomes[item.input_key] = found
-            cache.put(INPUT_NAMESPACE, item.input_key, item.key)
     cache.flush()
     return evaluations
 

@@ -1,9 +1,13 @@
-"""Parallel Jsonnet evaluation in worker processes, with a time guard.
+"""Parallel Jsonnet evaluation in worker processes, with a time guard per unit of work.
 
 The bindings release the GIL, but a runaway evaluation cannot be interrupted inside a thread;
-a worker process can be killed. Units are grouped per blueprint into batches evaluated in ONE
-Jsonnet call (the blueprint and its libraries are parsed once per batch). When a batch fails,
-its units are re-evaluated one by one so each error is attributed to its own app.
+a worker process can be killed. Each worker is a plain process with its own pipe (a "slot"),
+so stopping one does not break the others. Units are grouped per blueprint; a slot takes a batch
+of one blueprint's units, evaluated in ONE Jsonnet call (the blueprint and its libraries are
+parsed once per batch). Batch sizes and time budgets follow the blueprint's measured cost
+(see budget.py): the limit (MIDWAY_RENDER_TIMEOUT) is per unit, a batch that runs out of its
+budget is re-run unit by unit, and only a unit that alone exceeds the limit fails. Results
+are handed to the caller as each batch finishes, so nothing finished is lost.
 """
 
 from __future__ import annotations
@@ -11,35 +15,45 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import multiprocessing
 import os
+import resource
 import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as connection_wait
 
 import orjson
 
 from midway import gc_pause
 from midway.errors import MidwayError, SourceLocation
 from midway.model import JSON, App, Blueprint
+from midway.render import budget
 from midway.render.engine import EvalRequest, describe_failure, evaluate_batch, warm_binding
 from midway.render.normalize import NormalizedObject, normalize_unit
 
-DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_TIMEOUT_S = budget.DEFAULT_TIMEOUT_S
 _PARENT_POLL_S = 0.5
-# Go's collector at its default (GOGC=100) spent as much CPU as Jsonnet itself on a large
-# render. Workers that evaluate many units run with the collector off below a soft memory
-# limit, so it only collects when a worker's heap nears 256 MiB.
-GO_RUNTIME_ENV = {"GOGC": "off", "GOMEMLIMIT": "256MiB"}
+
+
+# The guard counts CPU time (the kernel's RLIMIT_CPU), so a loaded machine does not fail good
+# units. As a backstop for a worker that stopped using CPU altogether (it should never
+# happen), the parent kills one whose batch has run this long in wall time.
+def _backstop_s(budget_s: float) -> float:
+    return max(5 * budget_s, budget_s + 60)
+
+
 # The Go runtime reads its environment once, from the environment the process was started
-# with: only a freshly executed (spawned) worker sees GO_RUNTIME_ENV. Spawning costs ~0.1 s
-# of start-up, so it is used when there is enough work to win that back.
+# with: only a freshly executed (spawned) worker sees the collector settings (budget.py).
+# Spawning costs ~0.1 s of start-up, so it is used when there is enough work to win that back.
 SPAWN_FROM_UNITS = 64
+GO_SETTINGS = ("GOGC", "GOMEMLIMIT")
 
 
 @dataclass(frozen=True)
@@ -97,52 +111,74 @@ class UnitResult:
     error: ErrorInfo | None = None
 
 
+# on_batch(group index, [(unit index, result), ...]) as each batch finishes
+OnBatch = Callable[[int, Sequence[tuple[int, "UnitResult"]]], None]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """A batch's results with what it cost, measured in the worker."""
+
+    results: tuple[UnitResult, ...]
+    seconds: float
+    output_bytes: int
+
+
 class WorkerCrashed(Exception):
     """A worker process ended before its time limit (killed, out of memory, or a crash in
     the binding) — not a slow blueprint."""
 
 
-class EvaluationTimeout(Exception):
-    def __init__(self, batches: Sequence[int], seconds: float) -> None:
-        super().__init__(f"evaluation did not finish within {seconds:.0f}s")
-        self.batches = list(batches)
-        self.seconds = seconds
-
-
-def _evaluate_raw(batch: Batch) -> list[tuple[JSON, str | None]]:
+def _evaluate_raw(batch: Batch) -> tuple[list[tuple[JSON, str | None]], int]:
+    """Each unit's raw output or error message, and the bytes of JSON produced."""
     try:
         text = evaluate_batch(batch.main_path, batch.files, batch.requests)
-        return [(raw, None) for raw in orjson.loads(text)]
+        return [(raw, None) for raw in orjson.loads(text)], len(text)
     except RuntimeError as exc:
         if len(batch.requests) == 1:
-            return [(None, str(exc))]
+            return [(None, str(exc))], 0
     out: list[tuple[JSON, str | None]] = []
+    size = 0
     for request in batch.requests:
         try:
             text = evaluate_batch(batch.main_path, batch.files, (request,))
             out.append((orjson.loads(text)[0], None))
+            size += len(text)
         except RuntimeError as exc:
             out.append((None, str(exc)))
-    return out
+    return out, size
 
 
-def _run_batch(batch: Batch, limit_s: float) -> list[UnitResult]:
-    # The time guard starts when the batch starts: SIGALRM with its default action ends this
-    # worker (a Python handler could not interrupt Jsonnet running in Go); the parent sees a
-    # broken pool and reports the batch as timed out.
-    signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    signal.setitimer(signal.ITIMER_REAL, limit_s)
+def _run_batch(batch: Batch, budget_s: float) -> BatchOutcome:
+    # The guard starts when the batch starts: once this process has used `budget_s` more
+    # seconds of CPU (all threads, Go's included), the kernel sends SIGXCPU, whose default
+    # action ends the worker (a Python handler could not interrupt Jsonnet running in Go,
+    # and Go leaves SIGXCPU alone in a shared library). The parent sees the worker end by
+    # SIGXCPU and re-runs or fails the batch's units (WorkerPool.evaluate). The soft limit
+    # only: an unprivileged process cannot raise a hard limit again.
+    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+    started = _cpu_seconds()
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = math.ceil(started + budget_s)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard < 0 else min(soft, hard), hard))
     try:
         with gc_pause.paused():  # normalising allocates heavily and makes no cycles
-            return _evaluate_and_check(batch)
+            results, size = _evaluate_and_check(batch)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+    return BatchOutcome(tuple(results), _cpu_seconds() - started, size)
 
 
-def _evaluate_and_check(batch: Batch) -> list[UnitResult]:
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _evaluate_and_check(batch: Batch) -> tuple[list[UnitResult], int]:
     blueprint_dir = batch.main_path.rsplit("/", 1)[0] + "/"
     results: list[UnitResult] = []
-    for (raw, error), ctx in zip(_evaluate_raw(batch), batch.contexts, strict=True):
+    raws, size = _evaluate_raw(batch)
+    for (raw, error), ctx in zip(raws, batch.contexts, strict=True):
         if error is not None:
             results.append(UnitResult(error=_eval_error(error, blueprint_dir, ctx)))
             continue
@@ -159,7 +195,19 @@ def _evaluate_and_check(batch: Batch) -> list[UnitResult]:
             results.append(UnitResult(error=ErrorInfo.of(exc)))
             continue
         results.append(_check_schemas(objects, ctx))
-    return results
+    return results, size
+
+
+def _timeout_error(ctx: UnitContext, limit_s: float) -> ErrorInfo:
+    return ErrorInfo(
+        f"blueprint {ctx.blueprint.ref} did not finish evaluating for app {ctx.app.id} in "
+        f"{ctx.env_name}/{ctx.cluster_name} within {limit_s:g}s of CPU time (the limit per "
+        "app, environment and cluster)",
+        f"{ctx.blueprint.directory}/main.jsonnet",
+        hint="look for runaway recursion or huge ranges in main.jsonnet with this app's "
+        f"params; if it is just slow, raise the limit: MIDWAY_RENDER_TIMEOUT={limit_s * 4:g} "
+        "midway render …",
+    )
 
 
 def _eval_error(message: str, blueprint_dir: str, ctx: UnitContext) -> ErrorInfo:
@@ -218,27 +266,7 @@ def default_workers() -> int:
 
 
 def timeout_seconds() -> float:
-    try:
-        return float(os.environ.get("MIDWAY_RENDER_TIMEOUT", DEFAULT_TIMEOUT_S))
-    except ValueError:
-        return DEFAULT_TIMEOUT_S
-
-
-def split_batches(
-    main_path: str,
-    files: Mapping[str, bytes | None],
-    requests: Sequence[EvalRequest],
-    contexts: Sequence[UnitContext],
-    workers: int,
-) -> list[Batch]:
-    """Chunk one blueprint's requests so every worker gets a few batches to balance load."""
-    if not requests:
-        return []
-    size = max(1, min(200, -(-len(requests) // (workers * 3))))
-    return [
-        Batch(main_path, files, tuple(requests[i : i + size]), tuple(contexts[i : i + size]))
-        for i in range(0, len(requests), size)
-    ]
+    return budget.timeout_seconds()
 
 
 def _die_with_parent(expected_parent: int | None) -> None:
@@ -284,18 +312,141 @@ def _binding_loaded() -> bool:
 
 
 @contextlib.contextmanager
-def _go_runtime_env() -> Iterator[None]:
-    """GO_RUNTIME_ENV in os.environ while workers are spawned; a user's own GOGC or
-    GOMEMLIMIT wins (then nothing is changed)."""
-    if any(name in os.environ for name in GO_RUNTIME_ENV):
+def _go_runtime_env(settings: Mapping[str, str]) -> Iterator[None]:
+    """`settings` in os.environ while workers are spawned; a user's own GOGC or GOMEMLIMIT
+    wins (then nothing is changed)."""
+    if any(name in os.environ for name in GO_SETTINGS):
         yield
         return
-    os.environ.update(GO_RUNTIME_ENV)
+    os.environ.update(settings)
     try:
         yield
     finally:
-        for name in GO_RUNTIME_ENV:
+        for name in settings:
             os.environ.pop(name, None)
+
+
+def heap_cap(workers: int) -> int:
+    """The most heap a worker may get: a share of the machine's available memory per
+    worker (MIDWAY_WORKER_MEMORY sets it, and then workers always get exactly that)."""
+    return budget.worker_heap(
+        workers, budget.available_memory(), os.environ.get("MIDWAY_WORKER_MEMORY")
+    )
+
+
+def go_settings(workers: int) -> dict[str, str]:
+    """The collector settings spawned workers start with: GOGC=off below the minimum heap
+    (or MIDWAY_WORKER_MEMORY); raised towards heap_cap when the work needs it."""
+    explicit = os.environ.get("MIDWAY_WORKER_MEMORY")
+    start = heap_cap(workers) if explicit else budget.MIN_WORKER_HEAP
+    return budget.go_runtime_env(start)
+
+
+def _heap_limit(settings: Mapping[str, str]) -> int:
+    """The heap a worker may use, for sizing batches: the user's GOMEMLIMIT if set."""
+    own = os.environ.get("GOMEMLIMIT")
+    parsed = budget.parse_size(own or settings["GOMEMLIMIT"])
+    return parsed if parsed is not None else budget.MIN_WORKER_HEAP
+
+
+@dataclass
+class _Job:
+    group: int
+    units: tuple[int, ...]
+    budget_s: float
+    started: float
+
+
+class _Died(Exception):
+    """The worker process ended while the parent waited for its reply."""
+
+
+def _serve(conn: Connection, expected_parent: int | None) -> None:
+    """A worker's main loop: run each (function, args) received, send back its outcome."""
+    _die_with_parent(expected_parent)
+    while True:
+        try:
+            fn, args = conn.recv()
+        except EOFError:  # the parent closed its end: nothing more to do
+            os._exit(0)
+        try:
+            reply: tuple[bool, object] = (True, fn(*args))
+        except Exception as exc:  # handed to the parent, raised there
+            reply = (False, exc)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # an unpicklable result or exception
+            conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+class _Worker:
+    """One worker process and the pipe to it, used one request at a time.
+
+    Plain processes and pipes, no executor: the parent runs no helper threads, so a worker
+    forked after another one was stopped is as safe as the first, and a stopped worker
+    breaks nobody else's batch."""
+
+    def __init__(self, method: str, go_settings: Mapping[str, str]) -> None:
+        self.method = method
+        self.go_settings = dict(go_settings)
+        context = multiprocessing.get_context(method)
+        self.conn, child = context.Pipe()
+        expected_parent = None if method == "forkserver" else os.getpid()
+        self.process: multiprocessing.process.BaseProcess = context.Process(  # type: ignore[attr-defined]
+            target=_serve, args=(child, expected_parent), name="midway-render", daemon=True
+        )
+        # A spawned worker reads the environment once, as it starts.
+        with _go_runtime_env(go_settings) if method == "spawn" else contextlib.nullcontext():
+            self.process.start()
+        child.close()
+        self.waiting = 0  # replies still to come
+        self.job: _Job | None = None
+        self.stopped = False  # the parent ended it (backstop), so its end is a timeout
+
+    def send(self, fn: Callable[..., object], *args: object) -> None:
+        self.conn.send((fn, args))
+        self.waiting += 1
+
+    def receive(self) -> object:
+        """The oldest outstanding reply (raises what the function raised, or _Died)."""
+        try:
+            ok, value = self.conn.recv()
+        except (EOFError, OSError):
+            raise _Died from None
+        self.waiting -= 1
+        if not ok:
+            assert isinstance(value, BaseException)
+            raise value
+        return value
+
+    def call(self, fn: Callable[..., object], *args: object) -> object:
+        """Run fn(*args) in the worker and wait for it (warm-up, tests)."""
+        while self.waiting:
+            self.receive()
+        self.send(fn, *args)
+        return self.receive()
+
+    def exit_code(self) -> int | None:
+        self.process.join(5.0)
+        code: int | None = self.process.exitcode
+        return code
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5.0)
+        self.conn.close()
+
+
+@dataclass
+class _Plan:
+    """The parent's view of one evaluate() call: what waits, what it cost so far."""
+
+    groups: Sequence[Batch]
+    queues: list[deque[int]]
+    costs: list[budget.Cost]
+    alone: deque[tuple[int, int]] = field(default_factory=deque)  # re-run unit by unit
+    probing: set[int] = field(default_factory=set)
 
 
 class WorkerPool:
@@ -308,17 +459,22 @@ class WorkerPool:
     ) -> None:
         self.workers = max(1, workers)
         self.method = start_method(units)
-        self.executor = ProcessPoolExecutor(
-            self.workers,
-            mp_context=multiprocessing.get_context(self.method),
-            initializer=_die_with_parent,
-            initargs=(None if self.method == "forkserver" else os.getpid(),),
-        )
-        versions = tuple(sorted(set(kubernetes_versions)))
-        # Spawned workers start (and read the environment) as the warm-up tasks are submitted.
-        with _go_runtime_env() if self.method == "spawn" else contextlib.nullcontext():
-            for _ in range(self.workers):
-                self.executor.submit(_warm, versions)
+        self.versions = tuple(sorted(set(kubernetes_versions)))
+        self.go_settings = go_settings(self.workers)
+        self.heap_limit = _heap_limit(self.go_settings)
+        self.heap_cap = heap_cap(self.workers)
+        # the user's own GOGC/GOMEMLIMIT: workers are never re-spawned to tune the collector
+        self.users_go = any(name in os.environ for name in GO_SETTINGS)
+        self.slots = [self._start() for _ in range(self.workers)]
+
+    def _start(self) -> _Worker:
+        worker = _Worker(self.method, self.go_settings)
+        worker.send(_warm, self.versions)
+        return worker
+
+    def call(self, fn: Callable[..., object], *args: object, slot: int = 0) -> object:
+        """Run fn(*args) in one worker (tests and small helpers)."""
+        return self.slots[slot].call(fn, *args)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -326,68 +482,179 @@ class WorkerPool:
     def __exit__(self, *exc: object) -> None:
         # Every result is in (or no longer wanted): end the workers now instead of letting
         # them wind down after the command has finished, holding its stdout open.
-        _kill(self.executor)
+        for worker in self.slots:
+            worker.kill()
 
     def evaluate(
-        self, batches: Sequence[Batch], progress: Callable[[int, int], None] | None = None
-    ) -> list[list[UnitResult]]:
-        if not batches:
-            return []
-        limit = timeout_seconds()
-        started = time.monotonic()
-        executor = self.executor
-        futures: list[Future[list[UnitResult]]] = [
-            executor.submit(_run_batch, b, limit) for b in batches
-        ]
-        # Workers enforce the per-batch limit themselves; this outer bound only catches a
-        # pool that stopped making progress altogether.
-        deadline = time.monotonic() + limit * (len(batches) / self.workers + 2)
-        results: list[list[UnitResult]] = []
-        for index, future in enumerate(futures):
-            remaining = deadline - time.monotonic()
-            try:
-                outcome = future.result(timeout=max(remaining, 0.01))
-            except (TimeoutError, BrokenProcessPool) as exc:
-                unfinished = [i for i, f in enumerate(futures) if not f.done()]
-                _kill(executor)
-                if isinstance(exc, BrokenProcessPool) and time.monotonic() - started < limit:
-                    raise WorkerCrashed(str(exc)) from None
-                raise EvaluationTimeout(unfinished or [index], limit) from None
-            results.append(outcome)
-            if progress is not None:
-                progress(index + 1, len(batches))
-        return results
+        self,
+        groups: Sequence[Batch],
+        on_batch: OnBatch,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Evaluate every unit of every group (one blueprint's units each); `on_batch` gets
+        the results as each batch finishes. A unit that alone exceeds the limit gets an
+        error result naming its app. Raises WorkerCrashed if a worker ends for another
+        reason (results delivered before that stay delivered)."""
+        limit = budget.timeout_seconds()
+        plan = _Plan(
+            groups,
+            [deque(range(len(g.requests))) for g in groups],
+            [budget.Cost() for _ in groups],
+        )
+        total = sum(len(g.requests) for g in groups)
+        done = 0
+        for index in range(len(self.slots)):
+            self._dispatch(index, plan, limit)
+        while True:
+            busy = [i for i, w in enumerate(self.slots) if w.job is not None]
+            if not busy:
+                return
+            now = time.monotonic()
+            due = min(self._due(i) for i in busy)
+            handles: list[Connection | int] = []
+            for i in busy:
+                handles += [self.slots[i].conn, self.slots[i].process.sentinel]
+            ready = set(connection_wait(handles, timeout=max(due - now, 0.01)))
+            deliveries: list[tuple[int, list[tuple[int, UnitResult]]]] = []
+            for i in busy:
+                worker = self.slots[i]
+                if not ready & {worker.conn, worker.process.sentinel}:
+                    if time.monotonic() > self._due(i):
+                        worker.stopped = True
+                        worker.process.kill()
+                    continue
+                delivered = self._collect(i, plan, limit)
+                if delivered is not None:
+                    deliveries.append(delivered)
+                # the next batch starts before the results are handed on (the caller
+                # writes them to the cache): the worker does not wait for that
+                self._dispatch(i, plan, limit)
+            for group, results in deliveries:
+                on_batch(group, results)
+                done += len(results)
+                if progress is not None:
+                    progress(done, total)
+
+    def _due(self, index: int) -> float:
+        job = self.slots[index].job
+        assert job is not None
+        return job.started + _backstop_s(job.budget_s)
+
+    def _tune(self, plan: _Plan) -> None:
+        """Switch to spawned workers (collector off), or to a bigger heap, when enough
+        measured work is left to win back their start-up. Idle workers of the old kind
+        are replaced as they get their next batch."""
+        if self.users_go:
+            return
+        left = sum(
+            len(queue) * (cost.seconds or 0.0)
+            for queue, cost in zip(plan.queues, plan.costs, strict=True)
+        )
+        if not budget.wants_tuned_collector(left):
+            return
+        self.method = "spawn"
+        wanted = (
+            max(
+                budget.wanted_heap(cost, self.heap_cap)
+                for queue, cost in zip(plan.queues, plan.costs, strict=True)
+                if queue
+            )
+            if any(plan.queues)
+            else self.heap_limit
+        )
+        if wanted > self.heap_limit * 1.25:  # only grow, and not for a few MiB
+            self.heap_limit = wanted
+            self.go_settings = budget.go_runtime_env(wanted)
+
+    def _dispatch(self, index: int, plan: _Plan, limit: float) -> None:
+        worker = self.slots[index]
+        if worker.job is not None:
+            return
+        job = _next_job(plan, self.workers, self.heap_limit, limit)
+        if job is None:
+            return
+        if worker.method != self.method or (
+            worker.method == "spawn" and worker.go_settings != self.go_settings
+        ):  # an idle worker of the old kind: replace it
+            worker.kill()
+            worker = self.slots[index] = self._start()
+        group = plan.groups[job.group]
+        batch = Batch(
+            group.main_path,
+            group.files,
+            tuple(group.requests[i] for i in job.units),
+            tuple(group.contexts[i] for i in job.units),
+        )
+        worker.job = job
+        worker.stopped = False
+        try:
+            worker.send(_run_batch, batch, job.budget_s)
+        except OSError:  # it ended after its last reply: a fresh one takes the batch
+            worker.kill()
+            worker = self.slots[index] = self._start()
+            worker.job = job
+            worker.send(_run_batch, batch, job.budget_s)
+
+    def _collect(
+        self, index: int, plan: _Plan, limit: float
+    ) -> tuple[int, list[tuple[int, UnitResult]]] | None:
+        """A finished batch's results (None: not finished yet, or its units wait to be
+        re-run one by one)."""
+        worker = self.slots[index]
+        job = worker.job
+        assert job is not None
+        try:
+            while worker.waiting > 1:  # the warm-up's reply comes first
+                worker.receive()
+            if not worker.conn.poll():
+                if worker.process.is_alive():
+                    return None  # woken by nothing of ours
+                raise _Died
+            outcome = worker.receive()
+        except _Died:
+            return self._died(index, plan, limit)
+        worker.job = None
+        plan.probing.discard(job.group)
+        assert isinstance(outcome, BatchOutcome)
+        plan.costs[job.group].record(len(job.units), outcome.seconds, outcome.output_bytes)
+        self._tune(plan)
+        return job.group, list(zip(job.units, outcome.results, strict=True))
+
+    def _died(
+        self, index: int, plan: _Plan, limit: float
+    ) -> tuple[int, list[tuple[int, UnitResult]]] | None:
+        worker = self.slots[index]
+        job = worker.job
+        assert job is not None
+        code = worker.exit_code()
+        timed_out = worker.stopped or code == -signal.SIGXCPU
+        worker.kill()
+        self.slots[index] = self._start()
+        plan.probing.discard(job.group)
+        if not timed_out:
+            raise WorkerCrashed(f"a render worker ended with exit code {code}")
+        if len(job.units) > 1:  # which unit was slow is unknown: each alone, own limit
+            plan.alone.extend((job.group, unit) for unit in job.units)
+            return None
+        unit = job.units[0]
+        context = plan.groups[job.group].contexts[unit]
+        return job.group, [(unit, UnitResult(error=_timeout_error(context, limit)))]
 
 
-def _kill(executor: ProcessPoolExecutor) -> None:
-    processes = getattr(executor, "_processes", None) or {}
-    queues = (getattr(executor, "_call_queue", None), getattr(executor, "_result_queue", None))
-    for process in list(processes.values()):
-        process.kill()
-    executor.shutdown(wait=False, cancel_futures=True)  # drops its references to the queues
-    _release_semaphores(queues)
-
-
-def _release_semaphores(queues: Sequence[object]) -> None:
-    """Unlink the named semaphores of the pool's queues now that no worker will start.
-
-    With forkserver/spawn each queue lock is a named POSIX semaphore, unlinked by a
-    multiprocessing finalizer when it is garbage collected. The one-shot verbs end with
-    os._exit (cli.main.run), so that never happens and Python's resource_tracker warned
-    "There appear to be 5 leaked semaphore objects" after every diff and check. Running
-    those finalizers here (each once: it leaves the registry) unlinks the names; the open
-    handles stay valid. Private multiprocessing details, hence every lookup is guarded.
-    """
-    from multiprocessing import util
-
-    locks = {
-        id(lock)
-        for queue in queues
-        for lock in (getattr(queue, name, None) for name in ("_rlock", "_wlock", "_sem"))
-        if lock is not None
-    }
-    registry = getattr(util, "_finalizer_registry", {})
-    for finalizer in list(registry.values()):
-        ref = getattr(finalizer, "_weakref", None)
-        if ref is not None and id(ref()) in locks:
-            finalizer()
+def _next_job(plan: _Plan, workers: int, heap_limit: int, limit: float) -> _Job | None:
+    """The next batch to start: units re-run alone first, then a batch of the first
+    blueprint with units waiting (preferring one whose first batch is not being measured)."""
+    if plan.alone:
+        group, unit = plan.alone.popleft()
+        return _Job(group, (unit,), limit, time.monotonic())
+    waiting = [g for g, queue in enumerate(plan.queues) if queue]
+    if not waiting:
+        return None
+    measured = [g for g in waiting if g not in plan.probing]
+    group = (measured or waiting)[0]
+    queue, cost = plan.queues[group], plan.costs[group]
+    if cost.seconds is None:
+        plan.probing.add(group)
+    size = budget.batch_size(len(queue), workers, cost, heap_limit)
+    units = tuple(queue.popleft() for _ in range(size))
+    return _Job(group, units, budget.batch_budget(len(units), limit, cost), time.monotonic())
