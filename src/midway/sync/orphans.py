@@ -25,7 +25,7 @@ from collections.abc import Collection, Sequence
 from midway.drift.model import DesiredObject, DriftReport
 from midway.model import LABEL_APP, LABEL_TEAM, Destination
 from midway.sync.policy import PrunePolicy
-from midway.sync.prune import PruneStep, ownership_mismatch
+from midway.sync.prune import PruneStep, first_refusal, ownership_mismatch
 
 
 def plan_orphan_prune(
@@ -72,11 +72,7 @@ def plan_orphan_prune(
             continue
         # expected: midway's labels for this env and that app (not the orphan's own labels)
         claimed = DesiredObject(body={"metadata": {}}, app=app)
-        mismatch = ownership_mismatch(claimed, live, destination)
-        if mismatch is not None:
-            steps.append(PruneStep(obj, False, mismatch, uid))
-        elif blocked is not None:
-            steps.append(PruneStep(obj, False, blocked, uid))
-        else:
-            steps.append(PruneStep(obj, True, "orphan: in no state commit (--prune-orphans)", uid))
+        refusals = (ownership_mismatch(claimed, live, destination), blocked)
+        deleting = "orphan: in no state commit (--prune-orphans)"
+        steps.append(first_refusal(obj, uid, refusals, deleting))
     return steps

@@ -73,6 +73,17 @@ class PruneStep:
         return self.obj.key
 
 
+def first_refusal(
+    obj: DesiredObject, uid: str | None, refusals: Sequence[str | None], deleting: str
+) -> PruneStep:
+    """The step for a candidate: left alone for the first refusal that applies (in order of
+    importance), else deleted for the reason `deleting`."""
+    for refusal in refusals:
+        if refusal is not None:
+            return PruneStep(obj, False, refusal, uid)
+    return PruneStep(obj, True, deleting, uid)
+
+
 def _labels(body: Mapping[str, Any] | None) -> Mapping[str, str]:
     return ((body or {}).get("metadata") or {}).get("labels") or {}
 
@@ -166,16 +177,8 @@ def plan_prune(
         if live is None:
             continue  # gone already
         uid = str((live.get("metadata") or {}).get("uid") or "") or None
-        mismatch = ownership_mismatch(obj, live, destination)
-        protected = protection(obj)
-        if mismatch is not None:
-            steps.append(PruneStep(obj, False, mismatch, uid))
-        elif protected is not None:
-            steps.append(PruneStep(obj, False, protected, uid))
-        elif blocked is not None:
-            steps.append(PruneStep(obj, False, blocked, uid))
-        else:
-            steps.append(PruneStep(obj, True, "no longer in the state repo", uid))
+        refusals = (ownership_mismatch(obj, live, destination), protection(obj), blocked)
+        steps.append(first_refusal(obj, uid, refusals, "no longer in the state repo"))
     return steps
 
 
