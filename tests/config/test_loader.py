@@ -336,6 +336,22 @@ def test_blueprint_directories_and_versions_are_checked(tmp_path: Path) -> None:
     ]
 
 
+def test_a_blueprint_directory_with_an_invalid_name_gets_one_error(tmp_path: Path) -> None:
+    # field test: blueprints/Worker/ also got "has no blueprint.yaml", which was wrong
+    found = problems(
+        tmp_path,
+        {
+            "blueprints/Web/blueprint.yaml": BLUEPRINT.format(version="3.0.0"),
+            "blueprints/Web/main.jsonnet": "[]\n",
+            "blueprints/Web/README.md": "docs\n",
+        },
+    )
+    assert found == [
+        "blueprints/Web/blueprint.yaml: blueprint.yaml must sit directly in "
+        "blueprints/<name>/ or blueprints/<name>@<major>/",
+    ]
+
+
 def test_a_blueprint_name_must_match_its_directory(tmp_path: Path) -> None:
     [found] = problems(
         tmp_path,

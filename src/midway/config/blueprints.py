@@ -29,6 +29,8 @@ def load_blueprints(
             continue
         match = _BLUEPRINT_DIR.match(path)
         if not match:
+            # its directory does have a blueprint.yaml: that one error says all
+            dirs_with_yaml.add(posixpath.dirname(path))
             errors.append(
                 MidwayError(
                     "blueprint.yaml must sit directly in blueprints/<name>/ or "
