@@ -74,7 +74,11 @@ def test_sync_refuses_names_that_select_nothing() -> None:
     with pytest.raises(MidwayError) as caught:
         require_targets(CONFIG, "qa", None)
     assert caught.value.message == "environment `qa` does not exist"
-    assert caught.value.hint == "known environments: dev, prod, staging"
+    # the same wording as drift and apply (choose_target): promotion order, or a did-you-mean
+    assert caught.value.hint == "environments: dev, staging, prod"
+    with pytest.raises(MidwayError) as caught:
+        require_targets(CONFIG, "prdo", None)
+    assert caught.value.hint == "did you mean `prod`?"
     with pytest.raises(MidwayError, match=r"no cluster `us` in the selected environments"):
         require_targets(CONFIG, "staging", "us")
 

@@ -70,16 +70,28 @@ def require_targets(config: ConfigRepo, env: str | None, cluster: str | None) ->
     """`--env`/`--cluster` of a verb that works every destination they select (None: any):
     a MidwayError when the environment does not exist or nothing is selected."""
     if env is not None and env not in config.environments:
-        raise MidwayError(
-            f"environment `{env}` does not exist",
-            hint=f"known environments: {', '.join(sorted(config.environments))}",
-        )
+        raise unknown_environment(config, env)
     found = select_targets(
         config, () if env is None else (env,), () if cluster is None else (cluster,)
     )
     if not found:
-        raise MidwayError(f"no cluster `{cluster}` in the selected environments")
+        selected = select_targets(config, () if env is None else (env,))
+        clusters = sorted({t.cluster.name for t in selected})
+        raise MidwayError(
+            f"no cluster `{cluster}` in the selected environments",
+            hint=did_you_mean(str(cluster), clusters) or f"clusters: {', '.join(clusters)}",
+        )
     return found
+
+
+def unknown_environment(config: ConfigRepo, env: str) -> MidwayError:
+    """The error for an `--env` the config does not have: a did-you-mean, else the
+    environments in promotion order (one wording for every verb)."""
+    names = [e.name for e in config.environments_in_order()]
+    return MidwayError(
+        f"environment `{env}` does not exist",
+        hint=did_you_mean(env, sorted(names)) or f"environments: {', '.join(names) or 'none'}",
+    )
 
 
 def choose_target(config: ConfigRepo, env: str | None, cluster: str | None) -> Target:
@@ -93,11 +105,7 @@ def choose_target(config: ConfigRepo, env: str | None, cluster: str | None) -> T
     else:
         found = config.environments.get(env)
         if found is None:
-            raise MidwayError(
-                f"environment `{env}` does not exist",
-                hint=did_you_mean(env, sorted(config.environments))
-                or f"environments: {', '.join(e.name for e in environments)}",
-            )
+            raise unknown_environment(config, env)
         environment = found
     clusters = {c.name: c for c in environment.clusters}
     if cluster is None:

@@ -17,6 +17,7 @@ import orjson
 from midway import gc_pause
 from midway.cache import Cache
 from midway.config.source import ConfigSource
+from midway.config.targets import unknown_environment
 from midway.config.validation import did_you_mean
 from midway.errors import MidwayError, MidwayErrors
 from midway.model import (
@@ -111,11 +112,7 @@ def _digest(parts: Iterable[str]) -> str:
 
 def select_apps(config: ConfigRepo, options: RenderOptions) -> list[App]:
     if options.env is not None and options.env not in config.environments:
-        raise MidwayError(
-            f"environment `{options.env}` does not exist",
-            hint=did_you_mean(options.env, sorted(config.environments))
-            or f"known environments: {', '.join(sorted(config.environments))}",
-        )
+        raise unknown_environment(config, options.env)
     if options.apps is not None:
         return [config.apps[a] for a in sorted(options.apps) if a in config.apps]
     if options.app is None:
