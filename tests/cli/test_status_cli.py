@@ -129,6 +129,7 @@ def test_the_live_document_is_a_status_document(
 ) -> None:
     """--live builds the same typed document the daemon writes (schema, round trip), and
     keeps the file's contested fields and last corrections, which a scan cannot see."""
+    from midway.cluster import ClusterAccess
     from midway.config.gitsource import GitSource
     from midway.config.loader import load_config
     from midway.daemon.live_status import live_document
@@ -142,8 +143,7 @@ def test_the_live_document_is_a_status_document(
         config,
         location,
         previous,
-        kubeconfig=str(test_cluster.kubeconfig),
-        context=test_cluster.context,
+        access=ClusterAccess(kubeconfig=str(test_cluster.kubeconfig), context=test_cluster.context),
     )
     data = checked(document.to_json())
     dest = data["destinations"]["dev/dev-1"]
@@ -154,7 +154,7 @@ def test_the_live_document_is_a_status_document(
     assert alpha["last_correction"]["action"] == "configured"
 
     unreachable = live_document(
-        config, location, None, kubeconfig=str(test_cluster.kubeconfig), context="nope"
+        config, location, None, access=ClusterAccess(str(test_cluster.kubeconfig), "nope")
     )
     dest = checked(unreachable.to_json())["destinations"]["dev/dev-1"]
     assert dest["reachable"] is False and dest["error"] and dest["apps"] == {}

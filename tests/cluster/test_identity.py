@@ -17,7 +17,7 @@ from midway.cluster.identity import (
     choose_in_cluster,
     normalize_server,
 )
-from midway.cluster.target import resolve_context
+from midway.cluster.target import ClusterAccess, resolve_context
 from midway.errors import EXIT_ERROR, SourceLocation
 from midway.model import Cluster, Destination
 
@@ -191,17 +191,24 @@ def test_resolving_reads_the_kubeconfig_contexts_and_their_servers(tmp_path: Pat
         )
     )
     where = Destination("prod", "prod-eu")
-    choice = resolve_context(where, _cluster(PROD), kubeconfig=str(kubeconfig))
+    choice = resolve_context(where, _cluster(PROD), ClusterAccess(kubeconfig=str(kubeconfig)))
     assert (choice.context, choice.how) == ("prod", "matched")
     with pytest.raises(ClusterIdentityError) as caught:  # `context:` in the env file
-        resolve_context(where, _cluster(PROD, context="dev"), kubeconfig=str(kubeconfig))
+        resolve_context(
+            where, _cluster(PROD, context="dev"), ClusterAccess(kubeconfig=str(kubeconfig))
+        )
     assert "context `dev` (`context:` in environments/prod.yaml) reaches" in caught.value.message
 
 
 def test_in_cluster_resolution_needs_no_kubeconfig() -> None:
     where = Destination("prod", "prod-eu")
-    assert resolve_context(where, _cluster(IN_CLUSTER_SERVER), in_cluster=True).how == "in-cluster"
-    choice = resolve_context(where, _cluster(PROD), in_cluster=True, in_cluster_server=PROD)
+    assert (
+        resolve_context(where, _cluster(IN_CLUSTER_SERVER), ClusterAccess(in_cluster=True)).how
+        == "in-cluster"
+    )
+    choice = resolve_context(
+        where, _cluster(PROD), ClusterAccess(in_cluster=True, in_cluster_server=PROD)
+    )
     assert choice.context is None
     with pytest.raises(ClusterIdentityError):
-        resolve_context(where, _cluster(PROD), in_cluster=True)
+        resolve_context(where, _cluster(PROD), ClusterAccess(in_cluster=True))

@@ -101,15 +101,12 @@ def connect_to(
     target: Target, kubeconfig: str | None, context: str | None, allow_server_mismatch: bool
 ) -> Connection:
     """A probed connection to the cluster the destination's `server:` names."""
-    from midway.cluster import connect_destination
+    from midway.cluster import ClusterAccess, connect_destination
 
-    return connect_destination(
-        target.destination,
-        target.cluster,
-        kubeconfig=kubeconfig,
-        context=context,
-        allow_server_mismatch=allow_server_mismatch,
+    access = ClusterAccess(
+        kubeconfig=kubeconfig, context=context, allow_server_mismatch=allow_server_mismatch
     )
+    return connect_destination(target.destination, target.cluster, access)
 
 
 def _orphan_kinds(text: str | None) -> tuple[str, ...]:

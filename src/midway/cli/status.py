@@ -54,6 +54,7 @@ def status(
     fmt: str,
 ) -> None:
     """Show apps per environment: blueprint, state commit, sync and drift, last correction."""
+    from midway.cluster import ClusterAccess
     from midway.daemon.live_status import live_document
     from midway.daemon.status_file import default_status_path, read_status
     from midway.state.location import parse_state_spec
@@ -70,9 +71,11 @@ def status(
             location,
             document,
             env=env,
-            kubeconfig=kubeconfig,
-            context=context,
-            allow_server_mismatch=allow_server_mismatch,
+            access=ClusterAccess(
+                kubeconfig=kubeconfig,
+                context=context,
+                allow_server_mismatch=allow_server_mismatch,
+            ),
         )
     elif document is None:
         raise MidwayError(

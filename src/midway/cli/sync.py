@@ -79,11 +79,12 @@ def sync(
     run with changes), 2 errors.
     """
     from midway.cli.drift import DEFAULT_ORPHAN_KINDS
+    from midway.cluster import ClusterAccess
     from midway.config.targets import require_targets
     from midway.drift.desired import open_state_reader
     from midway.state.location import parse_state_spec
     from midway.sync.destination import SyncOptions
-    from midway.sync.run import ClusterAccess, DestinationSync, exit_code, sync_targets
+    from midway.sync.run import DestinationSync, exit_code, sync_targets
 
     _, working = ctx.load()
     location = parse_state_spec(
@@ -111,7 +112,9 @@ def sync(
         targets,
         options,
         override=OVERRIDES.get(policy_override),
-        access=ClusterAccess(kubeconfig, context, allow_server_mismatch),
+        access=ClusterAccess(
+            kubeconfig=kubeconfig, context=context, allow_server_mismatch=allow_server_mismatch
+        ),
     ):
         outcomes.append(outcome)
         destination, result, error = outcome.destination, outcome.result, outcome.error

@@ -34,13 +34,14 @@ from midway.cluster.errors import (
 from midway.cluster.fetching import get, get_resource, list_objects
 from midway.cluster.identity import IN_CLUSTER_SERVER, ClusterIdentityError, normalize_server
 from midway.cluster.patching import apply, create, replace
-from midway.cluster.target import connect_destination, resolve_context
+from midway.cluster.target import ClusterAccess, connect_destination, resolve_context
 from midway.cluster.watching import WatchCache
 
 __all__ = [
     "IN_CLUSTER_SERVER",
     "AlreadyExists",
     "ApplyConflict",
+    "ClusterAccess",
     "ClusterIdentityError",
     "Connection",
     "FieldConflict",

@@ -5,6 +5,7 @@ then connect. drift, apply, sync, status --live and the daemon all come through 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from midway.cluster.connection import (
     DEFAULT_CONNECT_TIMEOUT_S,
@@ -20,23 +21,33 @@ from midway.model import Cluster, Destination
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class ClusterAccess:
+    """How a verb may reach clusters: --kubeconfig, --context, --in-cluster (with
+    --in-cluster-server) and --allow-server-mismatch, as the command line gave them."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    in_cluster: bool = False
+    in_cluster_server: str | None = None
+    allow_server_mismatch: bool = False
+
+
+# kubeconfig/KUBECONFIG, its current context where the server matches, no override
+DEFAULT_ACCESS = ClusterAccess()
+
+
 def resolve_context(
-    destination: Destination,
-    cluster: Cluster,
-    *,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-    in_cluster: bool = False,
-    in_cluster_server: str | None = None,
-    allow_server_mismatch: bool = False,
+    destination: Destination, cluster: Cluster, access: ClusterAccess = DEFAULT_ACCESS
 ) -> ContextChoice:
     """Which context reaches `cluster.server` (reads the kubeconfig; no network).
 
-    `context` is --context; without it the cluster's `context:` is the explicit choice,
-    and without either the context whose server matches. `in_cluster`: the pod's service
-    account, for `https://kubernetes.default.svc` or `in_cluster_server` only.
+    `access.context` is --context; without it the cluster's `context:` is the explicit
+    choice, and without either the context whose server matches. `access.in_cluster`: the
+    pod's service account, for `https://kubernetes.default.svc` or `in_cluster_server` only.
     ClusterIdentityError otherwise.
     """
+    context = access.context
     if context is not None:
         how = "--context"
     elif cluster.context is not None:
@@ -51,18 +62,20 @@ def resolve_context(
         context=context or cluster.context,
         context_from=how,
     )
-    if in_cluster:
+    if access.in_cluster:
         choice = choose_in_cluster(
-            wanted, own_server=in_cluster_server, allow_mismatch=allow_server_mismatch
+            wanted,
+            own_server=access.in_cluster_server,
+            allow_mismatch=access.allow_server_mismatch,
         )
     else:
-        found = read_contexts(kubeconfig)
+        found = read_contexts(access.kubeconfig)
         choice = choose_context(
             wanted,
             found.contexts,
             found.current,
             kubeconfig=found.path,
-            allow_mismatch=allow_server_mismatch,
+            allow_mismatch=access.allow_server_mismatch,
         )
     if choice.mismatch:
         # loud on purpose: the one way to write to a server the environment does not name
@@ -73,29 +86,17 @@ def resolve_context(
 def connect_destination(
     destination: Destination,
     cluster: Cluster,
+    access: ClusterAccess = DEFAULT_ACCESS,
     *,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-    in_cluster: bool = False,
-    in_cluster_server: str | None = None,
-    allow_server_mismatch: bool = False,
     probe: bool = True,
     timeout: Timeout = (DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S),
 ) -> Connection:
     """A connection to the cluster whose server `cluster.server` names (see resolve_context)."""
-    choice = resolve_context(
-        destination,
-        cluster,
-        kubeconfig=kubeconfig,
-        context=context,
-        in_cluster=in_cluster,
-        in_cluster_server=in_cluster_server,
-        allow_server_mismatch=allow_server_mismatch,
-    )
+    choice = resolve_context(destination, cluster, access)
     return connect(
-        kubeconfig,
+        access.kubeconfig,
         choice.context,
-        in_cluster=in_cluster,
+        in_cluster=access.in_cluster,
         probe=probe,
         timeout=timeout,
     )

@@ -44,14 +44,7 @@ def connect_destination(
     --context or the cluster's `context:` must reach that server; ClusterIdentityError
     (the destination is then refused, never written) otherwise."""
     return connect_to_cluster(
-        destination,
-        _cluster_of(destination, config),
-        kubeconfig=options.kubeconfig,
-        context=options.context,
-        in_cluster=options.in_cluster,
-        in_cluster_server=options.in_cluster_server,
-        allow_server_mismatch=options.allow_server_mismatch,
-        probe=False,
+        destination, _cluster_of(destination, config), options.access, probe=False
     )
 
 
@@ -61,15 +54,7 @@ def resolve_destination(
     """The context `connect_destination` would use now (reads the kubeconfig, no network):
     a running destination is checked again with each state commit, since its `server:`,
     `context:` or the kubeconfig may have changed since it connected."""
-    return resolve_context(
-        destination,
-        _cluster_of(destination, config),
-        kubeconfig=options.kubeconfig,
-        context=options.context,
-        in_cluster=options.in_cluster,
-        in_cluster_server=options.in_cluster_server,
-        allow_server_mismatch=options.allow_server_mismatch,
-    )
+    return resolve_context(destination, _cluster_of(destination, config), options.access)
 
 
 class DestinationRuntime:

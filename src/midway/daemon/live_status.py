@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from midway.cluster import connect_destination
+from midway.cluster import ClusterAccess, connect_destination
+from midway.cluster.target import DEFAULT_ACCESS
 from midway.config.targets import select_targets
 from midway.daemon.reporting import app_statuses
 from midway.daemon.status_document import DestinationStatus, StatusDocument
@@ -30,9 +31,7 @@ def live_document(
     previous: StatusDocument | None,
     *,
     env: str | None = None,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-    allow_server_mismatch: bool = False,
+    access: ClusterAccess = DEFAULT_ACCESS,
 ) -> StatusDocument:
     """Scan every destination (of `env`) that has desired objects in the state HEAD."""
     reader = open_state_reader(location)
@@ -54,13 +53,7 @@ def live_document(
             live=True,
         )
         try:
-            with connect_destination(
-                destination,
-                cluster,
-                kubeconfig=kubeconfig,
-                context=context,
-                allow_server_mismatch=allow_server_mismatch,
-            ) as conn:
+            with connect_destination(destination, cluster, access) as conn:
                 report = scan(
                     conn,
                     objects,

@@ -7,6 +7,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from midway.cluster.target import ClusterAccess
 from midway.config.targets import select_targets
 from midway.daemon.config_watch import DEFAULT_FETCH_INTERVAL_S
 from midway.model import ConfigRepo, Destination
@@ -48,6 +49,17 @@ class DaemonOptions:
     config_poll_s: float = 5.0
     fetch_interval_s: float = DEFAULT_FETCH_INTERVAL_S
     shutdown_timeout_s: float = 8.0
+
+    @property
+    def access(self) -> ClusterAccess:
+        """How the destinations' clusters are reached (midway.cluster.connect_destination)."""
+        return ClusterAccess(
+            kubeconfig=self.kubeconfig,
+            context=self.context,
+            in_cluster=self.in_cluster,
+            in_cluster_server=self.in_cluster_server,
+            allow_server_mismatch=self.allow_server_mismatch,
+        )
 
     def destinations(self, config: ConfigRepo) -> list[Destination]:
         """The destinations of `config` in environment order, restricted by --env/--cluster."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from midway.cluster import connect_destination
+from midway.cluster import ClusterAccess, connect_destination
+from midway.cluster.target import DEFAULT_ACCESS
 from midway.config.targets import Target, same_app
 from midway.drift.model import DesiredObject
 from midway.errors import EXIT_DIFFERENCES, EXIT_ERROR, EXIT_OK, ClusterError
@@ -20,16 +21,6 @@ from midway.state.reader import StateCommit, StateReader
 from midway.sync.changeset import ChangeSetEntry
 from midway.sync.destination import SyncOptions, SyncResult, desired_objects, sync_destination
 from midway.sync.policy import DestinationPolicy
-
-
-@dataclass(frozen=True)
-class ClusterAccess:
-    """How to reach the destinations' clusters: --kubeconfig, --context,
-    --allow-server-mismatch (see midway.cluster.target)."""
-
-    kubeconfig: str | None = None
-    context: str | None = None
-    allow_server_mismatch: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +66,7 @@ def sync_targets(
     options: SyncOptions,
     *,
     override: DriftMode | None = None,
-    access: ClusterAccess = ClusterAccess(),
+    access: ClusterAccess = DEFAULT_ACCESS,
 ) -> Iterator[DestinationSync]:
     """Sync each target to `commit`, one after the other, yielding each outcome as it is
     known (so a caller prints a destination before the next one starts)."""
@@ -91,13 +82,7 @@ def sync_targets(
             )
             previous = _of_app(desired_objects(before), options.app)
         try:
-            with connect_destination(
-                destination,
-                target.cluster,
-                kubeconfig=access.kubeconfig,
-                context=access.context,
-                allow_server_mismatch=access.allow_server_mismatch,
-            ) as conn:
+            with connect_destination(destination, target.cluster, access) as conn:
                 result = sync_destination(
                     conn,
                     destination,
