@@ -13,13 +13,11 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from support.cluster import TestCluster
-from support.drift_example import DriftEnv, apply_example, cleanup, prepare_example
+from support.drift_example import DriftEnv
 from support.example import copy_example
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -111,22 +109,12 @@ def test_offline_verbs_leave_stderr_clean(config_repo: Path) -> None:
     assert listed.stderr.count("\n") == 1
 
 
-@pytest.fixture
-def applied(tmp_path: Path, drift_crds: TestCluster) -> Iterator[DriftEnv]:
-    env = prepare_example(tmp_path, drift_crds)
-    try:
-        apply_example(env)
-        yield env
-    finally:
-        cleanup(env)
-
-
 @pytest.mark.cluster
-def test_drift_and_sync_against_the_test_cluster_leave_stderr_clean(applied: DriftEnv) -> None:
-    drift = midway(*applied.argv("drift"), cwd=applied.config)
+def test_drift_and_sync_against_the_test_cluster_leave_stderr_clean(drift_env: DriftEnv) -> None:
+    drift = midway(*drift_env.argv("drift"), cwd=drift_env.config)
     assert drift.returncode == 0, drift.stdout + drift.stderr  # just applied: in sync
     assert_clean(drift, empty=True)
 
-    sync = midway(*applied.argv("sync", "--env", "dev"), cwd=applied.config)
+    sync = midway(*drift_env.argv("sync", "--env", "dev"), cwd=drift_env.config)
     assert sync.returncode == 0, sync.stdout + sync.stderr
     assert_clean(sync, empty=True)
