@@ -78,19 +78,7 @@ def _full_document() -> StatusDocument:
         fields=("data.mode",),
         error=False,
     )
-    contested = ContestedEntry(
-        object=str(ALPHA.key),
-        kind="ConfigMap",
-        name="alpha-kv",
-        namespace="qa-alpha",
-        field="data.mode",
-        pointer="/data/mode",
-        manager="kubectl-patch",
-        reverts=3,
-        since=100.0,
-        app="qa/alpha",
-        suggestion="spec: ...",
-    )
+    contested = _contest(manager="kubectl-patch", since=100.0, suggestion="spec: ...")
     app = AppStatus(
         blueprint="kv@1.0.0",
         status="drifted",
@@ -128,6 +116,23 @@ def _full_document() -> StatusDocument:
         state_error="fetch failed",
         shards=Shards(count=2, held=(0, 1)),
         destinations={"dev/dev-1": dest, "prod/eu": refused},
+    )
+
+
+def _contest(*, manager: str, since: float, suggestion: str) -> ContestedEntry:
+    """ALPHA's data.mode, contested by `manager`."""
+    return ContestedEntry(
+        object=str(ALPHA.key),
+        kind="ConfigMap",
+        name="alpha-kv",
+        namespace="qa-alpha",
+        field="data.mode",
+        pointer="/data/mode",
+        manager=manager,
+        reverts=3,
+        since=since,
+        app="qa/alpha",
+        suggestion=suggestion,
     )
 
 
@@ -198,19 +203,7 @@ def test_app_status_has_one_rule_for_every_writer() -> None:
 
 
 def test_apps_group_objects_with_their_blueprint_contests_and_errors() -> None:
-    contested = ContestedEntry(
-        object=str(ALPHA.key),
-        kind="ConfigMap",
-        name="alpha-kv",
-        namespace="qa-alpha",
-        field="data.mode",
-        pointer="/data/mode",
-        manager="m",
-        reverts=3,
-        since=1.0,
-        app="qa/alpha",
-        suggestion="",
-    )
+    contested = _contest(manager="m", since=1.0, suggestion="")
     apps = app_statuses(
         [ALPHA, BETA],
         {ALPHA.key: "modified"},
