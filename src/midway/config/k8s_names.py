@@ -2,8 +2,9 @@
 
 The API server refuses a namespace of 64+ characters at apply time, long after review. The
 rules are the apimachinery ones: a DNS-1123 *label* (63, `[a-z0-9]([-a-z0-9]*[a-z0-9])?`)
-for namespaces and Service names, a DNS-1123 *subdomain* (253, dot-separated labels) for
-most object names, and label values (63, alphanumerics with `-_.` inside, may be empty).
+for namespaces and Service names, and label values (63, alphanumerics with `-_.` inside,
+may be empty). Other object names are DNS-1123 subdomains, checked where objects are
+normalised (render/normalize.py).
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from midway.errors import MidwayError
 from midway.model import ConfigRepo
 
 DNS_LABEL_MAX = 63
-DNS_SUBDOMAIN_MAX = 253
 LABEL_VALUE_MAX = 63
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 
@@ -27,16 +26,6 @@ def dns_label_problem(value: str) -> str | None:
         return f"is {len(value)} characters; Kubernetes allows at most {DNS_LABEL_MAX}"
     if not _DNS_LABEL.match(value):
         return "must be lower-case letters, digits and '-', starting and ending alphanumeric"
-    return None
-
-
-def dns_subdomain_problem(value: str) -> str | None:
-    if len(value) > DNS_SUBDOMAIN_MAX:
-        return f"is {len(value)} characters; Kubernetes allows at most {DNS_SUBDOMAIN_MAX}"
-    if not _DNS_SUBDOMAIN.match(value):
-        return (
-            "must be lower-case letters, digits, '-' and '.', each part alphanumeric at both ends"
-        )
     return None
 
 
