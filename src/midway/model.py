@@ -135,6 +135,7 @@ class Blueprint:
     policy_drift: DriftMode | None = None
     source: SourceLocation = field(default_factory=lambda: SourceLocation("blueprints"))
     examples: tuple[BlueprintExample, ...] = ()
+    version_source: SourceLocation | None = field(default=None, compare=False)  # spec.version
 
     @cached_property
     def ref(self) -> str:

@@ -329,10 +329,10 @@ def test_blueprint_directories_and_versions_are_checked(tmp_path: Path) -> None:
     )
     assert found == [
         "blueprints/api/main.jsonnet: blueprint directory blueprints/api/ has no blueprint.yaml",
-        "blueprints/web@1/blueprint.yaml:1:1: blueprint web version 2.0.1 is defined twice "
-        "(also in blueprints/web/)",
+        "blueprints/web@1/blueprint.yaml:6:3: blueprint web version 2.0.1 is defined twice: "
+        "in blueprints/web/blueprint.yaml:6:3 and in blueprints/web@1/blueprint.yaml:6:3",
         "blueprints/web@1/v2/blueprint.yaml: blueprint.yaml must sit directly in "
-        "blueprints/<name>/ or blueprints/<name>@<major>/",
+        "blueprints/<name>/ or blueprints/<name>@<version>/",
     ]
 
 
@@ -348,7 +348,7 @@ def test_a_blueprint_directory_with_an_invalid_name_gets_one_error(tmp_path: Pat
     )
     assert found == [
         "blueprints/Web/blueprint.yaml: blueprint.yaml must sit directly in "
-        "blueprints/<name>/ or blueprints/<name>@<major>/",
+        "blueprints/<name>/ or blueprints/<name>@<version>/",
     ]
 
 

@@ -1,4 +1,9 @@
-"""Blueprints: `blueprints/<name>[@<major>]/blueprint.yaml`, every version of each, newest first."""
+"""Blueprints: `blueprints/<name>[@<label>]/blueprint.yaml`, every version of each, newest first.
+
+Any number of versions of a blueprint coexist, several per major if need be (`cron-job/`,
+`cron-job@1.0/`, `cron-job@1.0.3/`): the version is `spec.version`, the directory label after
+`@` only keeps directories apart (docs/design.md §3).
+"""
 
 from __future__ import annotations
 
@@ -34,7 +39,7 @@ def load_blueprints(
             errors.append(
                 MidwayError(
                     "blueprint.yaml must sit directly in blueprints/<name>/ or "
-                    "blueprints/<name>@<major>/",
+                    "blueprints/<name>@<version>/",
                     SourceLocation(path),
                     hint="blueprint names are lower-case letters, digits and '-'",
                 )
@@ -70,10 +75,12 @@ def load_blueprints(
             if clash is not None:
                 errors.append(
                     MidwayError(
-                        f"blueprint {name} version {bp.version} is defined twice "
-                        f"(also in {clash.directory}/)",
-                        bp.source,
-                        hint="bump the version in one of them",
+                        f"blueprint {name} version {bp.version} is defined twice: in "
+                        f"{clash.version_source or clash.source} and in "
+                        f"{bp.version_source or bp.source}",
+                        bp.version_source or bp.source,
+                        hint="each version lives in one directory: bump spec.version in one "
+                        "of them, or remove the copy",
                     )
                 )
             by_version[str(bp.version)] = bp
@@ -88,10 +95,12 @@ def _load_blueprint(docs: Documents, path: str, dir_name: str, paths: list[str])
     name = value["metadata"]["name"]
     directory = posixpath.dirname(path)
     if name != dir_name:
+        label = directory.split("/")[1].removeprefix(dir_name)  # "" or "@<version>"
         raise MidwayError(
             f"blueprint name `{name}` does not match its directory {directory}/",
             doc.where(("metadata", "name")),
-            hint=f"rename the directory to blueprints/{name}/ or set metadata.name: {dir_name}",
+            hint=f"rename the directory to blueprints/{name}{label}/ or set metadata.name: "
+            f"{dir_name}",
         )
     spec = value["spec"]
     version = parse_version(spec["version"])
@@ -136,6 +145,7 @@ def _load_blueprint(docs: Documents, path: str, dir_name: str, paths: list[str])
         policy_drift=drift.get("policy"),
         source=doc.where(()),
         examples=_examples(doc),
+        version_source=doc.where(("spec", "version")),
     )
 
 

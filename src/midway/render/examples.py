@@ -27,7 +27,8 @@ def blueprints_touched(config: ConfigRepo, paths: Iterable[str]) -> list[Bluepri
 
 def example_config(config: ConfigRepo, blueprints: Iterable[Blueprint]) -> ConfigRepo:
     """`config` with the blueprints' examples as its only apps (team `example`, named
-    `<blueprint>-<major>-<example>`, pinned to that exact blueprint version)."""
+    `<blueprint>-<major>-<example>`, pinned to that exact blueprint version; with several
+    versions of that major in the repo, `<blueprint>-<major>-<minor>-<patch>-<example>`)."""
     apps: dict[str, App] = {}
     errors: list[MidwayError] = []
     for blueprint in blueprints:
@@ -48,7 +49,7 @@ def example_config(config: ConfigRepo, blueprints: Iterable[Blueprint]) -> Confi
                 continue
             envs = wanted if wanted is not None else tuple(config.environments)
             app = App(
-                name=f"{blueprint.name}-{blueprint.version.major}-{example.name}",
+                name=f"{blueprint.name}-{_version_label(config, blueprint)}-{example.name}",
                 team=EXAMPLE_TEAM,
                 blueprint=BlueprintRequest(blueprint.name, str(blueprint.version), example.source),
                 params=example.params,
@@ -59,3 +60,16 @@ def example_config(config: ConfigRepo, blueprints: Iterable[Blueprint]) -> Confi
             apps[app.id] = app
     MidwayErrors.raise_if_any(errors)
     return dataclasses.replace(config, apps=dict(sorted(apps.items())))
+
+
+def _version_label(config: ConfigRepo, blueprint: Blueprint) -> str:
+    """The major alone while it is the only version of its major, else the whole version:
+    two 1.x versions' examples must not share an app name (one would silently replace the
+    other)."""
+    version = blueprint.version
+    same_major = [
+        bp for bp in config.blueprints.get(blueprint.name, ()) if bp.version.major == version.major
+    ]
+    if len(same_major) <= 1:
+        return str(version.major)
+    return str(version).replace(".", "-").replace("+", "-").lower()
