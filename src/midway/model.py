@@ -182,6 +182,37 @@ class App:
 
 
 @dataclass(frozen=True)
+class Rollout:
+    """A blueprint release moved environment by environment (`rollouts/<name>.yaml`): in
+    `environments`, the apps of `blueprint` it selects render with range `to` instead of
+    their own (docs/fleet.md "Rollouts")."""
+
+    name: str
+    blueprint: str
+    to: str  # a version range, e.g. ~1.3
+    environments: tuple[str, ...]  # where `to` applies now: a prefix of the environment order
+    source: SourceLocation
+    to_source: SourceLocation
+    env_sources: Mapping[str, SourceLocation]  # each listed environment's line
+    include: tuple[str, ...] = ()  # "team" or "team/app"; empty: every app of the blueprint
+    exclude: tuple[str, ...] = ()
+    selector_sources: Mapping[str, SourceLocation] = field(default_factory=dict)
+    force: bool = False  # environments need not be a prefix of the order
+
+    def selects(self, app: App) -> bool:
+        """Does the rollout move `app` (its blueprint, include and exclude)?"""
+        if app.blueprint.name != self.blueprint:
+            return False
+        names = (app.team, app.id)
+        if self.include and not any(n in self.include for n in names):
+            return False
+        return not any(n in self.exclude for n in names)
+
+    def applies(self, app: App, env: str) -> bool:
+        return env in self.environments and self.selects(app)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Repo-wide settings from midway.yaml (all optional)."""
 
@@ -205,6 +236,15 @@ class ConfigRepo:
     environments: Mapping[str, Environment]  # by name, iterate in promotion order
     apps: Mapping[str, App]  # by "team/app"
     revision: str | None = None  # full commit id when read from git, None for a working tree
+    rollouts: Mapping[str, Rollout] = field(default_factory=dict)  # by name
+
+    def rollout_for(self, app: App, env: str) -> Rollout | None:
+        """The rollout that sets `app`'s blueprint range in `env`, if any (at most one: the
+        loader refuses two rollouts moving the same app × env)."""
+        for rollout in self.rollouts.values():
+            if rollout.applies(app, env):
+                return rollout
+        return None
 
     def environments_in_order(self) -> list[Environment]:
         return sorted(self.environments.values(), key=lambda e: (e.order, e.name))
@@ -283,7 +323,10 @@ class RenderResult:
     objects: tuple[RenderedObject, ...]
     files: Mapping[str, bytes]  # state path -> file content (manifests and argocd objects)
     evaluations: int = 0  # how many Jsonnet evaluations ran (cache misses)
-    resolved: Mapping[str, str] = field(default_factory=dict)  # app id -> "blueprint@version"
+    # app id -> "blueprint@version" its own range resolves to (rollouts aside)
+    resolved: Mapping[str, str] = field(default_factory=dict)
+    # app id -> env -> "blueprint@version" rendered there (a rollout's where one applies)
+    versions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     unvalidated: tuple[str, ...] = ()  # "<apiVersion> <kind>" the offline schemas do not know
 
 

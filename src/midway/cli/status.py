@@ -40,6 +40,11 @@ from midway.errors import MidwayError, MidwayErrors
     is_flag=True,
     help="With --context: use it even where its server is not the cluster's `server:`.",
 )
+@click.option(
+    "--blueprints",
+    is_flag=True,
+    help="Which blueprint version runs where, from the config (rollouts included; no daemon).",
+)
 @click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_obj
 def status(
@@ -51,9 +56,15 @@ def status(
     context: str | None,
     kubeconfig: str | None,
     allow_server_mismatch: bool,
+    blueprints: bool,
     fmt: str,
 ) -> None:
     """Show apps per environment: blueprint, state commit, sync and drift, last correction."""
+    if blueprints:
+        from midway.cli.rollout import print_versions
+
+        print_versions(ctx, env, fmt)
+        return
     from midway.cluster import ClusterAccess
     from midway.daemon.live_status import live_document
     from midway.daemon.status_file import default_status_path, read_status

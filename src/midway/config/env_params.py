@@ -35,9 +35,14 @@ def unused_env_params(config: ConfigRepo) -> list[MidwayError]:
     # envs per blueprint request first: a few distinct requests, set updates at C speed
     envs_of: dict[tuple[str, str], set[str]] = {}
     for app in config.apps.values():
-        envs_of.setdefault((app.blueprint.name, app.blueprint.range), set()).update(
-            app.environments
-        )
+        own = envs_of.setdefault((app.blueprint.name, app.blueprint.range), set())
+        if not config.rollouts:
+            own.update(app.environments)
+            continue
+        for env_name in app.environments:  # a rollout sets the range where it applies
+            rollout = config.rollout_for(app, env_name)
+            request = (app.blueprint.name, rollout.to if rollout else app.blueprint.range)
+            envs_of.setdefault(request, set()).add(env_name)
     used: dict[str, dict[str, Blueprint]] = {}
     for request, env_names in envs_of.items():
         blueprint = _blueprint_of(config, *request)

@@ -1,7 +1,7 @@
 """Load and validate a whole config repo into the model, reporting every problem at once.
 
 The orchestration only: each kind is read by its own module (`settings`, `blueprints`,
-`environments`, `apps`; parsed documents cached in `documents`), every kind's errors are
+`environments`, `apps`, `rollouts`; parsed documents cached in `documents`), every kind's errors are
 collected, then the checks across files run on the finished model.
 """
 
@@ -17,6 +17,7 @@ from midway.config.documents import Documents
 from midway.config.env_params import unused_env_params
 from midway.config.environments import load_environments
 from midway.config.k8s_names import namespace_errors
+from midway.config.rollouts import load_rollouts, rollout_errors
 from midway.config.settings import SETTINGS_PATH, load_settings
 from midway.config.source import ConfigSource
 from midway.errors import MidwayError, MidwayErrors
@@ -45,19 +46,24 @@ def _load(source: ConfigSource, cache: Cache | None) -> ConfigRepo:
     blueprints = _collect(errors, load_blueprints, docs, paths)
     environments = _collect(errors, load_environments, docs, paths)
     apps = _collect(errors, load_apps, docs, paths, environments or {}, settings)
+    rollouts = _collect(errors, load_rollouts, docs, paths)
     if cache is not None:
         cache.flush()
     MidwayErrors.raise_if_any(errors)
     assert blueprints is not None and environments is not None and apps is not None
+    assert rollouts is not None
     config = ConfigRepo(
         settings=settings,
         blueprints=blueprints,
         environments=environments,
         apps=apps,
         revision=source.revision,
+        rollouts=rollouts,
     )
     # checks across files, on the model (cheap; never cached, like every error)
-    MidwayErrors.raise_if_any([*unused_env_params(config), *namespace_errors(config)])
+    MidwayErrors.raise_if_any(
+        [*unused_env_params(config), *namespace_errors(config), *rollout_errors(config)]
+    )
     return config
 
 

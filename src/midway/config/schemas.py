@@ -251,7 +251,58 @@ SETTINGS = _kind(
 )
 SETTINGS["required"] = ["apiVersion", "kind"]
 
+_selector = {
+    "type": "array",
+    "uniqueItems": True,
+    "items": {
+        "type": "string",
+        "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$",
+        "description": "a team (payments) or one app (payments/ledger-worker)",
+    },
+}
+
+ROLLOUT = _kind(
+    "Rollout",
+    {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["blueprint", "to", "environments"],
+        "properties": {
+            "blueprint": _name,
+            "to": {"type": "string", "minLength": 1, "description": "version range, e.g. ~1.3"},
+            "environments": {
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": _name,
+                "description": "where the new range applies now, first environments first",
+            },
+            "include": {**_selector, "description": "only these teams or apps"},
+            "exclude": {**_selector, "description": "not these teams or apps"},
+            "force": {
+                "type": "boolean",
+                "description": "allow environments that skip an earlier one of the order",
+            },
+        },
+    },
+    {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {
+            "name": {
+                "type": "string",
+                "pattern": r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+                "maxLength": 63,
+                "description": "lower-case letters, digits, '-' and '.', e.g. worker-1.3",
+            },
+            "description": {"type": "string"},
+        },
+    },
+)
+
 BY_KIND: dict[str, dict[str, Any]] = {
+    "Rollout": ROLLOUT,
     "Blueprint": BLUEPRINT,
     "Environment": ENVIRONMENT,
     "App": APP,

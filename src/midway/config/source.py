@@ -12,7 +12,7 @@ from midway.config.linktree import Kind, Listing, Refusal
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.objects.gitobject import blob_id
 
-CONFIG_ROOTS = ("blueprints", "environments", "apps", "lib", "vendor")
+CONFIG_ROOTS = ("blueprints", "environments", "apps", "rollouts", "lib", "vendor")
 # jsonnet-bundler's files: the legacy import names and the locked versions come from them
 JSONNETFILES = ("jsonnetfile.json", "jsonnetfile.lock.json")
 ROOT_FILES = ("midway.yaml", *JSONNETFILES)

@@ -15,7 +15,7 @@ from midway.config.source import CONFIG_ROOTS, ROOT_FILES
 from midway.model import ConfigRepo
 from midway.render.normalize import namespace_for
 
-FileRole = Literal["app", "blueprint", "environment", "shared", "settings"]
+FileRole = Literal["app", "blueprint", "environment", "rollout", "shared", "settings"]
 SHARED_DIRS = ("lib", "vendor")
 
 
@@ -47,6 +47,8 @@ def classify(path: str) -> ConfigFile | None:
     stem = posixpath.splitext(rest)[0]
     if top == "environments":
         return ConfigFile("environment", stem, path)
+    if top == "rollouts":
+        return ConfigFile("rollout", stem, path)
     return ConfigFile("app", stem, path)  # apps/<team>/<app>.yaml -> team/app
 
 
@@ -70,6 +72,7 @@ def affected_apps(paths: Iterable[str], configs: Iterable[ConfigRepo]) -> frozen
     apps: set[str] = set()
     blueprints: set[str] = set()
     environments: set[str] = set()
+    rollouts: set[str] = set()
     for path in paths:
         found = classify(path)
         if found is None:
@@ -80,8 +83,12 @@ def affected_apps(paths: Iterable[str], configs: Iterable[ConfigRepo]) -> frozen
             apps.add(found.name)
         elif found.role == "blueprint":
             blueprints.add(blueprint_name(found.name))
+        elif found.role == "rollout":  # it moves apps of its blueprint, on either side
+            rollouts.add(found.name)
         else:
             environments.add(found.name)
+    for config in configs:
+        blueprints.update(r.blueprint for n, r in config.rollouts.items() if n in rollouts)
     for config in configs:
         for app in config.apps.values():
             if app.blueprint.name in blueprints or environments & set(app.environments):

@@ -84,7 +84,8 @@ def blast_radius(paths: Iterable[str], changeset: ChangeSet) -> BlastRadius:
         found = classify(path)
         if found is not None and found.role == "app":
             app_files.add(found.name)
-        if found is None or found.role == "app":
+        # a rollout's effect is its own report section (preview/report.py version_switches)
+        if found is None or found.role == "app" or found.role == "rollout":
             continue
         kind: CauseKind = found.role
         name = found.name
@@ -99,15 +100,13 @@ def blast_radius(paths: Iterable[str], changeset: ChangeSet) -> BlastRadius:
     every = _units(configs, compared)
     output_changed = {AppEnv(c.app, c.env) for c in changeset.changes}
     directories: dict[AppEnv, set[str]] = {}
-    sides = ((changeset.base, changeset.base_resolved), (changeset.head, changeset.head_resolved))
-    for config, resolved in sides:
-        for app_id, ref in resolved.items():
-            directory = _blueprint_directory(config, ref)
-            app = config.apps.get(app_id)
-            if directory is None or app is None:
-                continue
-            for env in app.environments:
-                directories.setdefault(AppEnv(app_id, env), set()).add(directory)
+    sides = ((changeset.base, changeset.base_versions), (changeset.head, changeset.head_versions))
+    for config, versions in sides:  # per app × env: a rollout may pick another directory
+        for app_id, per_env in versions.items():
+            for env, ref in per_env.items():
+                directory = _blueprint_directory(config, ref)
+                if directory is not None:
+                    directories.setdefault(AppEnv(app_id, env), set()).add(directory)
 
     causes: list[Cause] = []
     for (kind, name), cause_files in sorted(

@@ -79,6 +79,9 @@ class ChangeSet:
     env_order: Mapping[str, int] = field(default_factory=dict)
     base_resolved: Mapping[str, str] = field(default_factory=dict)  # app id -> blueprint@version
     head_resolved: Mapping[str, str] = field(default_factory=dict)
+    # app id -> env -> blueprint@version rendered there (rollouts included)
+    base_versions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    head_versions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @cached_property
     def changes(self) -> tuple[Change, ...]:
@@ -177,6 +180,17 @@ def compare(
     def resolved(result: RenderResult) -> dict[str, str]:
         return {a: ref for a, ref in result.resolved.items() if apps is None or a in apps}
 
+    def versions(result: RenderResult) -> dict[str, Mapping[str, str]]:
+        return {a: refs for a, refs in result.versions.items() if apps is None or a in apps}
+
     return ChangeSet(
-        base.config, head.config, tuple(entries), apps, order, resolved(base), resolved(head)
+        base.config,
+        head.config,
+        tuple(entries),
+        apps,
+        order,
+        resolved(base),
+        resolved(head),
+        versions(base),
+        versions(head),
     )

@@ -36,6 +36,40 @@ class EnvSummary:
 
 
 @dataclass(frozen=True)
+class VersionSwitch:
+    """An app × environment whose blueprint version differs between base and head."""
+
+    app: str
+    env: str
+    old: str  # blueprint@version
+    new: str
+    rollout: str | None  # the rollout that moves it (head), or that it leaves (base)
+
+
+def version_switches(cs: ChangeSet) -> tuple[VersionSwitch, ...]:
+    """Every app × env switching version, in environment order: what a PR advancing a
+    rollout must name exactly."""
+    found: list[VersionSwitch] = []
+    for app_id in cs.base_versions.keys() & cs.head_versions.keys():
+        old_envs, new_envs = cs.base_versions[app_id], cs.head_versions[app_id]
+        for env in old_envs.keys() & new_envs.keys():
+            old, new = old_envs[env], new_envs[env]
+            if old == new:
+                continue
+            rollout = None
+            for config in (cs.head, cs.base):
+                app = config.apps.get(app_id)
+                moved = config.rollout_for(app, env) if app is not None else None
+                if moved is not None:
+                    rollout = moved.name
+                    break
+            found.append(VersionSwitch(app_id, env, old, new, rollout))
+    order = cs.env_order
+    found.sort(key=lambda s: (order.get(s.env, 0), s.env, s.app))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class ChangeGroup:
     """Changes with the same action, kind and field changes: read once, applied many times
     (a blueprint change typically makes the same edit in every app)."""
@@ -103,6 +137,10 @@ class DiffReport:
             )
             for env in cs.environments
         )
+
+    @cached_property
+    def version_switches(self) -> tuple[VersionSwitch, ...]:
+        return version_switches(self.changeset)
 
     @cached_property
     def groups(self) -> tuple[ChangeGroup, ...]:

@@ -113,6 +113,10 @@ def to_data(report: DiffReport) -> dict[str, Any]:
             }
             for risk in report.risks
         ],
+        "versionSwitches": [
+            {"app": s.app, "env": s.env, "from": s.old, "to": s.new, "rollout": s.rollout}
+            for s in report.version_switches
+        ],
         "objects": [_object(c) for c in cs.changes],
         "stale": None
         if report.stale is None

@@ -23,6 +23,7 @@ MAX_RISKS = 60
 MAX_BLAST_ROWS = 60
 MAX_LISTED = 20  # objects listed under "same change in …"
 MAX_STALE = 50
+MAX_SWITCHES = 100  # app × env version switches listed
 SEVERITY_ICON = {"high": "🔴", "warning": "🟠", "info": "🔵"}
 ACTION_SIGN = {"added": "+", "changed": "~", "removed": "-"}
 TRUNCATION_RESERVE = 400
@@ -194,6 +195,19 @@ def _blast(report: DiffReport) -> list[str]:
     return lines
 
 
+def _switches(report: DiffReport) -> list[str]:
+    switches = report.version_switches
+    if not switches:
+        return []
+    lines = ["", f"#### 🔀 Blueprint versions ({len(switches)} app × environment)", ""]
+    for s in switches[:MAX_SWITCHES]:
+        via = f" (rollout `{s.rollout}`)" if s.rollout else ""
+        lines.append(f"- {s.env}: `{s.app}` `{s.old}` → `{s.new}`{via}")
+    if len(switches) > MAX_SWITCHES:
+        lines.append(f"- … and {len(switches) - MAX_SWITCHES} more (see `midway diff -o json`)")
+    return lines
+
+
 def _group_title(report: DiffReport, change: Change, count: int) -> str:
     dest = change.destination
     env = f"**{dest.env}**" if dest.env in report.changeset.highest_envs else dest.env
@@ -278,7 +292,13 @@ def _stale(report: DiffReport) -> list[str]:
 
 def render(report: DiffReport, limit: int = MAX_CHARS) -> str:
     budget = _Budget(limit)
-    head = [*_summary(report), *_risks(report.risks), *_blast(report), *_stale(report)]
+    head = [
+        *_summary(report),
+        *_risks(report.risks),
+        *_blast(report),
+        *_switches(report),
+        *_stale(report),
+    ]
     budget.add("\n".join(head), force=True)
     groups = report.groups
     left_out = 0

@@ -101,6 +101,17 @@ def _blast(report: DiffReport) -> list[Text]:
     return out
 
 
+def _switches(report: DiffReport) -> list[Text]:
+    switches = report.version_switches
+    if not switches:
+        return []
+    out = [Text(), Text(f"blueprint versions ({len(switches)} app × env switch):", style="bold")]
+    for s in switches:
+        via = f" (rollout {s.rollout})" if s.rollout else ""
+        out.append(Text(f"  {s.env}: {s.app} {s.old} → {s.new}{via}"))
+    return out
+
+
 def _removed(group: ChangeGroup) -> list[Text]:
     out = [
         Text(),
@@ -161,7 +172,7 @@ def _stale(report: DiffReport) -> list[Text]:
 
 
 def render(report: DiffReport) -> list[Text]:
-    lines = [*_summary(report), *_risks(report), *_blast(report)]
+    lines = [*_summary(report), *_risks(report), *_blast(report), *_switches(report)]
     for group in report.groups:
         lines += _group(report, group)
     lines += _stale(report)

@@ -59,7 +59,8 @@ def example_config(config: ConfigRepo, blueprints: Iterable[Blueprint]) -> Confi
             )
             apps[app.id] = app
     MidwayErrors.raise_if_any(errors)
-    return dataclasses.replace(config, apps=dict(sorted(apps.items())))
+    # no rollouts: an example is pinned to its exact version, a rollout must not move it
+    return dataclasses.replace(config, apps=dict(sorted(apps.items())), rollouts={})
 
 
 def _version_label(config: ConfigRepo, blueprint: Blueprint) -> str:

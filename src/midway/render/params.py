@@ -14,7 +14,15 @@ from typing import Any
 from midway.config.semver import best_match
 from midway.config.validation import did_you_mean, schema_errors
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
-from midway.model import JSON, App, Blueprint, ConfigRepo, Environment, ParamPath
+from midway.model import (
+    JSON,
+    App,
+    Blueprint,
+    BlueprintRequest,
+    ConfigRepo,
+    Environment,
+    ParamPath,
+)
 
 
 @dataclass(frozen=True)
@@ -57,8 +65,18 @@ class MergedParams:
         return None
 
 
-def resolve_blueprint(config: ConfigRepo, app: App) -> Blueprint:
-    request = app.blueprint
+def resolve_blueprint(config: ConfigRepo, app: App, env: str | None = None) -> Blueprint:
+    """The version `app` renders with: in `env`, the range of a rollout that moves it there
+    (an error then points at the rollout's `to`), else the range in the app's own file."""
+    rollout = config.rollout_for(app, env) if env is not None and config.rollouts else None
+    if rollout is None:
+        return resolve_request(config, app.blueprint)
+    request = BlueprintRequest(app.blueprint.name, rollout.to, rollout.to_source)
+    return resolve_request(config, request)
+
+
+def resolve_request(config: ConfigRepo, request: BlueprintRequest) -> Blueprint:
+    """The newest version of the requested blueprint its range allows."""
     versions = config.blueprints.get(request.name)
     if not versions:
         known = ", ".join(sorted(config.blueprints)) or "none"

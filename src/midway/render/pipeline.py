@@ -35,6 +35,7 @@ from midway.model import (
     RenderedObject,
     RenderResult,
     RenderUnit,
+    Rollout,
 )
 from midway.render import pool
 from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
@@ -48,6 +49,7 @@ from midway.render.params import (
     validate_params,
 )
 from midway.render.refusal_lines import Placer
+from midway.render.rollout_plan import rollout_refusal
 
 CACHE_NAMESPACE = "unit"  # content key -> output
 INPUT_NAMESPACE = "input"  # input key -> content key
@@ -88,6 +90,7 @@ class _Unit:
     request: EvalRequest | None = None
     context: pool.UnitContext | None = None
     merged: MergedParams | None = None
+    rollout: Rollout | None = None  # the rollout that chose `blueprint` here, if any
 
 
 # One rendered object as stored in the cache: group, kind, namespace, name, path, YAML, JSON.
@@ -136,7 +139,7 @@ def render_config(
 def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) -> RenderResult:
     cache = options.cache if options.cache is not None else Cache()
     errors: list[MidwayError] = []
-    units, resolved = _plan(config, source, options, errors)
+    units, resolved, versions = _plan(config, source, options, errors)
     content_keys = cache.get_many(INPUT_NAMESPACE, (u.input_key for u in units))
     with contextlib.ExitStack() as stack:
         # Units the cache cannot answer are known now: their workers start (and warm up)
@@ -160,13 +163,14 @@ def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) ->
         files={obj.path: obj.content for obj in result},
         evaluations=evaluations,
         resolved=resolved,
+        versions=versions,
         unvalidated=tuple(unvalidated_kinds(used)),
     )
 
 
 def _plan(
     config: ConfigRepo, source: ConfigSource, options: RenderOptions, errors: list[MidwayError]
-) -> tuple[list[_Unit], dict[str, str]]:
+) -> tuple[list[_Unit], dict[str, str], dict[str, dict[str, str]]]:
     """Every unit to render with its input key: a hash of the identities (blob ids) of
     everything its output depends on — the app file, the environment file, the blueprint's
     files, lib/ and vendor/ — so an unchanged unit is found without merging params."""
@@ -175,22 +179,27 @@ def _plan(
     blueprint_digests: dict[str, str] = {}
     units: list[_Unit] = []
     resolved: dict[str, str] = {}
+    versions: dict[str, dict[str, str]] = {}
     for app in select_apps(config, options):
         try:
-            blueprint = resolve_blueprint(config, app)
+            own = resolve_blueprint(config, app)
         except MidwayError as exc:
             errors.append(exc)
             continue
-        resolved[app.id] = blueprint.ref
-        if blueprint.directory not in blueprint_digests:
-            prefix = blueprint.directory + "/"
-            blueprint_digests[blueprint.directory] = _digest(
-                f"{p}={source.digest(p)}" for p in paths if p.startswith(prefix)
-            )
+        resolved[app.id] = own.ref
         app_digest = source.digest(app.source.path)
         for env_name in app.environments:
             if options.env is not None and env_name != options.env:
                 continue
+            # a rollout may set the version per environment (config/rollouts.py)
+            rollout = config.rollout_for(app, env_name) if config.rollouts else None
+            blueprint = own if rollout is None else resolve_blueprint(config, app, env_name)
+            versions.setdefault(app.id, {})[env_name] = blueprint.ref
+            if blueprint.directory not in blueprint_digests:
+                prefix = blueprint.directory + "/"
+                blueprint_digests[blueprint.directory] = _digest(
+                    f"{p}={source.digest(p)}" for p in paths if p.startswith(prefix)
+                )
             env = config.environments[env_name]
             env_digest = source.digest(env.source.path)
             for cluster in env.clusters:
@@ -220,9 +229,10 @@ def _plan(
                         k8s_version,
                         input_key,
                         _digest([blueprint_digests[blueprint.directory], shared_digest]),
+                        rollout=rollout,
                     )
                 )
-    return units, resolved
+    return units, resolved, versions
 
 
 def _cached_outputs(content_keys: Mapping[str, str], cache: Cache) -> dict[str, _Outcome]:
@@ -369,6 +379,8 @@ def _evaluate_units(
             assert item.merged is not None
             validate_params(item.blueprint, item.env, item.app, item.merged)
         except MidwayError as exc:
+            if item.rollout is not None:  # the rollout moved it: say so, at its line
+                exc = rollout_refusal(item.rollout, item.app, item.env.name, item.blueprint, exc)
             unit_errors.append((exc, item.unit))
             continue
         misses[item.key] = item
