@@ -162,6 +162,7 @@ def test_pre_commit_manifest() -> None:
         "apps/payments/checkout.yaml",
         "blueprints/web-service/main.jsonnet",
         "environments/prod.yaml",
+        "rollouts/worker-1.3.yaml",
         "lib/k8s.libsonnet",
         "vendor/github.com/x/y.libsonnet",
     ):

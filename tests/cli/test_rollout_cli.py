@@ -111,7 +111,8 @@ def test_an_app_invalid_under_the_new_version_is_listed_before_it_switches(
     assert code == 2
     assert err.startswith(
         "rollouts/cron-1.1.yaml:8:18: error: rollout cron-1.1 moves app shop/cleanup to "
-        "cron-job@1.1.0 in dev, but the app's params are not valid for that version"
+        "cron-job@1.1.0 in dev, but the app's params are not valid for that version (they are "
+        "for cron-job@1.0.3)"
     ), err
     assert 'apps/shop/cleanup.yaml:9:5: `params.schedule`: "@daily" does not match' in err
     assert (

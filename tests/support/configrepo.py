@@ -21,7 +21,7 @@ import pygit2
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_PARTS = ("blueprints", "environments", "apps", "lib", "vendor", "midway.yaml")
+EXAMPLE_PARTS = ("blueprints", "environments", "apps", "rollouts", "lib", "vendor", "midway.yaml")
 BASE_TIME = 1_700_000_000
 AUTHOR_NAME = "Config Author"
 AUTHOR_EMAIL = "author@example.com"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_PARTS = ("blueprints", "environments", "apps", "lib", "vendor", "midway.yaml")
+EXAMPLE_PARTS = ("blueprints", "environments", "apps", "rollouts", "lib", "vendor", "midway.yaml")
 
 PROBE_BLUEPRINT = """\
 apiVersion: midway.dev/v1

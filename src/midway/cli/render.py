@@ -69,6 +69,17 @@ def render(
         print_summary(ctx, result, out_dir)
 
 
+def _blueprint_cell(result: RenderResult, app_id: str) -> str:
+    """The app's version, and where a rollout renders another: `worker@1.2.0 (dev: 1.3.0)`."""
+    own = result.resolved.get(app_id, "")
+    others = [
+        f"{env}: {ref.partition('@')[2]}"
+        for env, ref in result.versions.get(app_id, {}).items()
+        if ref != own
+    ]
+    return f"{own} ({', '.join(others)})" if others else own
+
+
 def print_summary(ctx: CliContext, result: RenderResult, where: str | None) -> None:
     from rich.table import Table
 
@@ -83,7 +94,7 @@ def print_summary(ctx: CliContext, result: RenderResult, where: str | None) -> N
         total = sum(c.get(env, 0) for c in counts.values())
         table.add_column(env, justify="right", footer=str(total))
     for app_id in sorted(counts):
-        row = [app_id, result.resolved.get(app_id, "")]
+        row = [app_id, _blueprint_cell(result, app_id)]
         row += [str(counts[app_id].get(env, "-")) for env in envs]
         table.add_row(*row)
     ctx.console.print(table)
@@ -92,6 +103,12 @@ def print_summary(ctx: CliContext, result: RenderResult, where: str | None) -> N
         f"({result.evaluations} evaluated, the rest from cache)"
     )
     ctx.console.print(summary)
+    if result.config.rollouts:
+        from midway.render.rollout_plan import progress_line, rollout_plans
+
+        line = progress_line(rollout_plans(result.config))
+        if line:
+            ctx.console.print(line, markup=False)
     if where:
         ctx.console.print(f"written to {where}")
     if result.unvalidated:

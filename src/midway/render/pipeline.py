@@ -91,6 +91,7 @@ class _Unit:
     context: pool.UnitContext | None = None
     merged: MergedParams | None = None
     rollout: Rollout | None = None  # the rollout that chose `blueprint` here, if any
+    own: Blueprint | None = None  # then: the version the app's own range resolves to
 
 
 # One rendered object as stored in the cache: group, kind, namespace, name, path, YAML, JSON.
@@ -230,6 +231,7 @@ def _plan(
                         input_key,
                         _digest([blueprint_digests[blueprint.directory], shared_digest]),
                         rollout=rollout,
+                        own=own if rollout is not None else None,
                     )
                 )
     return units, resolved, versions
@@ -379,8 +381,10 @@ def _evaluate_units(
             assert item.merged is not None
             validate_params(item.blueprint, item.env, item.app, item.merged)
         except MidwayError as exc:
-            if item.rollout is not None:  # the rollout moved it: say so, at its line
-                exc = rollout_refusal(item.rollout, item.app, item.env.name, item.blueprint, exc)
+            if item.rollout is not None and item.own is not None:  # blame the rollout?
+                exc = rollout_refusal(
+                    item.rollout, item.app, item.env, item.blueprint, item.own, exc
+                )
             unit_errors.append((exc, item.unit))
             continue
         misses[item.key] = item

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from midway.config.validation import did_you_mean
 from midway.errors import MidwayError, MidwayErrors
-from midway.model import App, Blueprint, BlueprintRequest, ConfigRepo, Rollout
+from midway.model import App, Blueprint, BlueprintRequest, ConfigRepo, Environment, Rollout
 from midway.render.params import (
     merge_params,
     resolve_blueprint,
@@ -36,14 +36,25 @@ def _problem_lines(error: MidwayError) -> tuple[str, ...]:
 
 
 def rollout_refusal(
-    rollout: Rollout, app: App, env: str, blueprint: Blueprint, error: MidwayError
+    rollout: Rollout,
+    app: App,
+    env: Environment,
+    blueprint: Blueprint,
+    own: Blueprint,
+    error: MidwayError,
 ) -> MidwayError:
-    """A param error of an app the rollout moved: blamed on the rollout's environment line
-    (that is what changed), the app's own lines kept in the detail."""
+    """A param error of an app the rollout moved to `blueprint`. When the version of its own
+    range (`own`) accepts the params, the rollout is what broke it: blamed on the rollout's
+    environment line, the app's lines kept in the detail. Otherwise the error is the app's
+    (or the environment's) anyway and stays where it is."""
+    try:
+        validate_params(own, env, app, merge_params(own, env, app))
+    except MidwayError:
+        return error
     return MidwayError(
-        f"rollout {rollout.name} moves app {app.id} to {blueprint.ref} in {env}, but the app's "
-        "params are not valid for that version",
-        rollout.env_sources.get(env, rollout.source),
+        f"rollout {rollout.name} moves app {app.id} to {blueprint.ref} in {env.name}, but the "
+        f"app's params are not valid for that version (they are for {own.ref})",
+        rollout.env_sources.get(env.name, rollout.source),
         hint=f"fix the app's params for {blueprint.ref} first, or leave it out of the rollout "
         f"(exclude: [{app.id}])",
         detail="\n".join(_problem_lines(error)),
@@ -144,7 +155,7 @@ def progress_line(plans: list[RolloutPlan]) -> str | None:
             continue
         done = [e.name for e in plan.environments if e.state == "rolled-out"]
         parts.append(f"{plan.name} ({plan.target} in {', '.join(done)}; next {plan.next_env})")
-    return f"rollouts in progress: {'; '.join(parts)}" if parts else None
+    return f"rollouts in progress (midway rollout status): {'; '.join(parts)}" if parts else None
 
 
 def rollout_plans(config: ConfigRepo, name: str | None = None) -> list[RolloutPlan]:
