@@ -160,3 +160,20 @@ def test_rollout_status_and_status_blueprints_json_follow_their_schemas(
 def test_the_schemas_are_valid_json_schema() -> None:
     Draft202012Validator.check_schema(rollout_plan.schema())
     Draft202012Validator.check_schema(versions.schema())
+
+
+def test_a_change_to_the_new_version_reaches_only_the_rolled_out_environments(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    repo = fleet_repo(tmp_path)
+    base = advance(repo, "dev")
+    main = "blueprints/cron-job@1.1/main.jsonnet"
+    extra = "schedule: params.schedule, owner: 'platform'"
+    changed = repo.read_text(main).replace("schedule: params.schedule", extra)
+    head = repo.commit("1.1: one more key", {main: changed})
+    code, out, err = run_cli("--config", str(repo.path), "diff", base, head, "-o", "json")
+    assert code == 1, err
+    [cause] = json.loads(out)["blastRadius"]
+    assert cause["name"] == "cron-job@1.1"
+    assert cause["changed"] == [{"app": a, "env": "dev"} for a in APPS]
+    assert cause["unchanged"] == []
