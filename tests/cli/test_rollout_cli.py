@@ -177,3 +177,31 @@ def test_a_change_to_the_new_version_reaches_only_the_rolled_out_environments(
     assert cause["name"] == "cron-job@1.1"
     assert cause["changed"] == [{"app": a, "env": "dev"} for a in APPS]
     assert cause["unchanged"] == []
+
+
+def test_the_example_carries_a_rollout_in_progress(run_cli: RunCli, example_repo: Path) -> None:
+    config = str(example_repo)
+    code, out, err = run_cli("--config", config, "render", "--out", str(example_repo / "out"))
+    assert code == 0, err
+    assert (
+        "rollouts in progress (midway rollout status): worker-1.3 (worker@1.3.0 in dev; next "
+        "staging)\n" in err
+    )
+    code, out, err = run_cli("--config", config, "rollout", "status")
+    assert (code, out) == (
+        0,
+        "rollout worker-1.3 (rollouts/worker-1.3.yaml): worker@~1.3 = worker@1.3.0\n"
+        "  dev      rolled out  2 app(s): 2 on worker@1.3.0\n"
+        "  staging  next        2 app(s): 2 on worker@1.2.0\n"
+        "  prod     pending     2 app(s): 2 on worker@1.2.0\n"
+        "  next: add staging to spec.environments in rollouts/worker-1.3.yaml\n",
+    ), err
+    code, out, err = run_cli("--config", config, "status", "--blueprints")
+    assert code == 0, err
+    worker = out.split("blueprint worker ", 1)[1]
+    assert worker == (
+        "(versions 1.3.0, 1.2.0)\n"
+        "  dev      1.3.0     payments/ledger-worker, search/indexer (rollout worker-1.3)\n"
+        "  staging  1.2.0     payments/ledger-worker, search/indexer\n"
+        "  prod     1.2.0     payments/ledger-worker, search/indexer\n"
+    )

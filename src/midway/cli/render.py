@@ -108,7 +108,7 @@ def print_summary(ctx: CliContext, result: RenderResult, where: str | None) -> N
 
         line = progress_line(rollout_plans(result.config))
         if line:
-            ctx.console.print(line, markup=False)
+            ctx.console.print(line, markup=False, soft_wrap=True)
     if where:
         ctx.console.print(f"written to {where}")
     if result.unvalidated:
