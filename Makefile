@@ -42,9 +42,11 @@ cluster-build:
 
 ## browser-deps: Debian's chromium for the status page's browser tests (tests/daemon/web);
 ## playwright drives it from the dev extra, never downloading a browser of its own
+SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
 browser-deps:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && $(SUDO) env \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		chromium chromium-driver >/dev/null; }
 
 cluster-up: cluster-build
 	scripts/test-cluster.sh up

@@ -142,7 +142,10 @@ def test_the_fleet_lists_every_app_of_the_config_with_a_cell_where_it_runs(
     assert checkout.cells["dev/dev-1"].state == "drifted"
     assert checkout.cells["dev/dev-1"].reason == "spec.replicas changed by kubectl-scale"
     sessions = next(row for row in fleet.apps if row.app == "identity/sessions-db")
-    assert sessions.cells == {}  # deployed nowhere the daemon reports
+    # not in dev; in prod, where nothing is known: the cell says why
+    assert list(sessions.cells) == ["prod/prod-eu"]
+    assert sessions.cells["prod/prod-eu"].state == "unreachable"
+    assert "reaches another server" in (sessions.cells["prod/prod-eu"].reason or "")
 
 
 def _state(app: AppStatus, dest: DestinationStatus | None = None, **doc: Any) -> str:

@@ -390,6 +390,18 @@ def column(name: str, dest: DestinationStatus) -> Column:
     )
 
 
+def _status_at(dest: DestinationStatus, app_id: str, config: ConfigRepo | None) -> AppStatus | None:
+    """The app's entry at `dest`; for a destination nothing is known about (unreachable,
+    refused), an empty "unknown" entry where the config sends the app."""
+    found = dest.apps.get(app_id)
+    if found is not None or config is None or (dest.reachable and not dest.refused):
+        return found
+    app = config.apps.get(app_id)
+    if app is None or dest.env not in app.environments:
+        return None
+    return AppStatus(blueprint=None, status="unknown")
+
+
 def _cell(document: StatusDocument, dest: DestinationStatus, app: AppStatus) -> Cell:
     state, reason = cell_state(document, dest, app)
     return Cell(state=state, blueprint=app.blueprint, reason=reason)
@@ -406,7 +418,7 @@ def fleet_view(document: StatusDocument, config: ConfigRepo | None = None) -> Fl
     for app_id in sorted(apps):
         cells = {}
         for name, dest in destinations:
-            status = dest.apps.get(app_id)
+            status = _status_at(dest, app_id, config)
             if status is not None:
                 cells[name] = _cell(document, dest, status)
                 counts[cells[name].state] += 1
@@ -423,9 +435,9 @@ def fleet_view(document: StatusDocument, config: ConfigRepo | None = None) -> Fl
 def app_view(document: StatusDocument, config: ConfigRepo | None, app_id: str) -> AppView | None:
     """One app on every destination, with its resolved params; None when nobody knows it."""
     on = tuple(
-        AppOnDestination(name, *cell_state(document, dest, dest.apps[app_id]), dest.apps[app_id])
+        AppOnDestination(name, *cell_state(document, dest, status), status)
         for name, dest in _destinations(document, config)
-        if app_id in dest.apps
+        if (status := _status_at(dest, app_id, config)) is not None
     )
     app = config.apps.get(app_id) if config is not None else None
     if app is None and not on:
