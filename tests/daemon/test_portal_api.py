@@ -228,3 +228,11 @@ def test_an_unchanged_answer_is_304_for_the_etag_the_client_has(config: ConfigRe
     assert first is not None
     again = portal.handle("/api/v1/fleet", {"If-None-Match": first.headers["ETag"]})
     assert again is not None and again.status == 304 and again.body == b""
+
+
+def test_a_standby_replica_says_so() -> None:
+    from midway.daemon.status_document import Shards
+
+    fleet = fleet_view(StatusDocument(identity="pod-b", shards=Shards(count=1, held=())))
+    assert fleet.header.standby and fleet.apps == () and fleet.destinations == ()
+    assert not fleet_view(_document(shards=Shards(count=1, held=(0,)))).header.standby

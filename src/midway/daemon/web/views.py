@@ -193,10 +193,12 @@ class Header:
     state_commit: str | None
     publish_error: str | None
     state_error: str | None
+    standby: bool = False  # this replica holds no shard: it reports no destination
 
     def to_json(self) -> dict[str, Any]:
         return {
             "identity": self.identity,
+            "standby": self.standby,
             "config_commit": self.config_commit,
             "state_commit": self.state_commit,
             "publish_error": self.publish_error,
@@ -365,6 +367,7 @@ def header(document: StatusDocument) -> Header:
         state_commit=document.state_commit,
         publish_error=document.publish_error,
         state_error=document.state_error,
+        standby=document.shards is not None and not document.shards.held,
     )
 
 

@@ -77,6 +77,7 @@ function meta(data) {
 
 function problems(data) {
   const lines = [];
+  if (data.standby) lines.push(`This replica (${data.identity}) is a standby: it holds no shard, so it reports no destination. Open the leader's page.`);
   if (data.publish_error) lines.push("The newest config commit does not render: " + data.publish_error);
   if (data.state_error) lines.push("State repo: " + data.state_error);
   return lines.map((line) => h("p", { class: "banner" }, line));
@@ -299,6 +300,8 @@ async function poll(page) {
     const response = await fetch(page.api, { cache: "no-cache", headers: { Accept: "application/json" } });
     if (response.status === 404) {
       main.replaceChildren(h("h1", {}, "Not found"), h("p", {}, (await response.json()).error));
+    } else if (response.status === 401 || response.status === 403) {
+      throw new Error(`HTTP ${response.status}: signed out? reload the page to sign in`);
     } else if (!response.ok) {
       throw new Error("HTTP " + response.status);
     } else {
