@@ -236,3 +236,13 @@ def test_a_standby_replica_says_so() -> None:
     fleet = fleet_view(StatusDocument(identity="pod-b", shards=Shards(count=1, held=())))
     assert fleet.header.standby and fleet.apps == () and fleet.destinations == ()
     assert not fleet_view(_document(shards=Shards(count=1, held=(0,)))).header.standby
+
+
+def test_rollouts_have_a_seam_on_the_blueprint_page(config: ConfigRepo) -> None:
+    rollout = {"version": "web-service@2.2.0", "from": "dev", "to": "staging", "step": 1}
+    portal = Portal(_document, lambda: config, rollouts=lambda name: [rollout])
+    path = "/api/v1/blueprints/web-service"
+    status, body, _ = _get(portal, path)
+    assert status == 200 and check_response(path, status, body)["rollouts"] == [rollout]
+    _, plain, _ = _get(Portal(_document, lambda: config), path)
+    assert plain["rollouts"] == []

@@ -105,7 +105,8 @@ def portal_env(
             wait_for(lambda: daemon.state.commit, 60, what="the daemon to publish the example")
             code, out, err = example.cli("sync", "--policy", "correct")
             assert code == 0, f"midway sync failed (exit {code}):\n{err}\n{out}"
-            apps = sorted(daemon.state.config.apps)
+            # every app file of the example, as team/app
+            apps = sorted(f"{p.parent.name}/{p.stem}" for p in (config / "apps").glob("*/*.yaml"))
             env = PortalEnv(example, daemon, apps)
             wait_for(lambda: _all_dev_cells(env, "in-sync"), 60, 0.5, "dev in sync")
             yield env
@@ -149,6 +150,13 @@ def test_fleet_page_shows_a_live_edit_as_drifted_without_a_reload(
         try:
             page = browser.new_page(viewport={"width": 1360, "height": 760})
             page.on("request", lambda request: requests.append(request.url))
+            # a CSP violation or a script error shows up here
+            problems: list[str] = []
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.on(
+                "console",
+                lambda message: problems.append(message.text) if message.type == "error" else None,
+            )
             navigations: list[str] = []
             page.on(
                 "framenavigated",
@@ -193,6 +201,7 @@ def test_fleet_page_shows_a_live_edit_as_drifted_without_a_reload(
         finally:
             browser.close()
 
+    assert problems == []
     assert requests, "playwright saw no request"
     hosts = {urlsplit(url).hostname for url in requests}
     assert hosts == {"127.0.0.1"}, sorted(requests)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -78,16 +78,20 @@ class Portal:
 
     `document()` is the daemon's current status document; `config()` the config repo of
     the state commit being applied (None before the first one): it adds the apps that are
-    deployed nowhere yet, resolved params and blueprint versions.
+    deployed nowhere yet, resolved params and blueprint versions. `rollouts(blueprint)`
+    lists the rollouts of a blueprint in progress (none until something tracks them).
     """
 
     def __init__(
         self,
         document: Callable[[], StatusDocument],
         config: Callable[[], ConfigRepo | None] = lambda: None,
+        *,
+        rollouts: Callable[[str], Sequence[Mapping[str, Any]]] = lambda blueprint: (),
     ) -> None:
         self._document = document
         self._config = config
+        self._rollouts = rollouts  # the seam for rollout tracking: blueprint name -> rollouts
         self._static = _static_files()
         self._openapi = (
             json.dumps(openapi_document(), indent=2).encode() + b"\n",
@@ -136,7 +140,7 @@ class Portal:
             names = views.blueprint_names(document, config)
             found = {**views.header(document).to_json(), "blueprints": names}
         elif head == "blueprints" and len(rest) == 1:
-            blueprint = views.blueprint_view(document, config, rest[0])
+            blueprint = views.blueprint_view(document, config, rest[0], self._rollouts(rest[0]))
             found = blueprint.to_json() if blueprint else None
         elif head == "destinations" and not rest:
             columns = views.destinations_list(document, config)

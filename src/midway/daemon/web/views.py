@@ -31,7 +31,6 @@ from typing import Any, Literal
 from midway.daemon.status_document import (
     AppStatus,
     ChangeSummary,
-    ContestedEntry,
     DestinationStatus,
     DriftedField,
     StatusDocument,
@@ -240,7 +239,7 @@ class AppOnDestination:
             "objects": app.objects,
             "drift": dict(app.drift),
             "drift_fields": [f.to_json() for f in app.drift_fields],
-            "contested": [_contested_json(c) for c in app.contested],
+            "contested": [c.to_json() for c in app.contested],
             "last_correction": _change_json(app.last_correction),
             "errors": list(app.errors),
         }
@@ -305,8 +304,9 @@ class BlueprintView:
     description: str | None
     versions: tuple[str, ...]  # versions the config has, newest first
     in_use: tuple[VersionInUse, ...]
-    # Rollouts of a new version across environments: not tracked yet. The seam for it:
-    # a provider fills this list (see docs/portal.md); the page shows it when non-empty.
+    # Rollouts of a version across environments: not tracked by midway yet. The seam:
+    # `Portal(rollouts=...)` hands blueprint_view what a rollout tracker knows (JSON
+    # objects); the page shows them when there are any.
     rollouts: tuple[Mapping[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -342,7 +342,7 @@ class DestinationView:
             "queue_depth": dest.queue_depth,
             "objects": dict(dest.objects),
             "apps": {name: cell.to_json() for name, cell in self.apps.items()},
-            "contested": [_contested_json(c) for c in dest.contested],
+            "contested": [c.to_json() for c in dest.contested],
             "failing": dict(dest.failing),
             "recent": [_change_json(e) for e in dest.recent],
             "unwatched": dict(dest.unwatched),
@@ -351,10 +351,6 @@ class DestinationView:
 
 def _change_json(change: ChangeSummary | None) -> dict[str, Any] | None:
     return change.to_json() if change is not None else None
-
-
-def _contested_json(entry: ContestedEntry) -> dict[str, Any]:
-    return entry.to_json()
 
 
 # ---------------------------------------------------------------------- building
@@ -485,7 +481,10 @@ def blueprint_names(document: StatusDocument, config: ConfigRepo | None) -> list
 
 
 def blueprint_view(
-    document: StatusDocument, config: ConfigRepo | None, name: str
+    document: StatusDocument,
+    config: ConfigRepo | None,
+    name: str,
+    rollouts: Sequence[Mapping[str, Any]] = (),
 ) -> BlueprintView | None:
     """Which versions of blueprint `name` run where (as deployed), and which the config has."""
     in_use = []
@@ -505,6 +504,7 @@ def blueprint_view(
         description=versions[0].description if versions else None,
         versions=tuple(str(bp.version) for bp in versions),
         in_use=tuple(in_use),
+        rollouts=tuple(rollouts),
     )
 
 
