@@ -103,6 +103,12 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|") or " "
 
 
+def _prose(text: str) -> str:
+    """A description: a bare `<team>` would be read as an HTML tag (code spans are kept)."""
+    parts = text.split("`")
+    return _cell("`".join(p if i % 2 else p.replace("<", "&lt;") for i, p in enumerate(parts)))
+
+
 def reference_markdown() -> str:
     """The whole of docs/reference.md (deterministic)."""
     lines = [
@@ -129,7 +135,7 @@ def reference_markdown() -> str:
         for item in fields(schema):
             lines.append(
                 f"| `{item.path}` | {_cell(item.type)} | {'yes' if item.required else 'no'} "
-                f"| {_cell(item.description)} | {_cell(item.constraints)} |"
+                f"| {_prose(item.description)} | {_cell(item.constraints)} |"
             )
         lines.append("")
     return "\n".join(lines)

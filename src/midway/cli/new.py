@@ -58,7 +58,7 @@ def app(
     request = plan_app(config, app_id, blueprint_ref, envs)
     values = parse_params(request.blueprint, params)
     missing = missing_params(request, values, config)
-    if missing and not no_input and sys.stdin.isatty() and sys.stderr.isatty():
+    if missing and not no_input and _interactive():
         for item in missing:
             set_param(values, item.path, _ask(item))
         missing = missing_params(request, values, config)
@@ -80,6 +80,10 @@ def app(
             f"environments: {', '.join(request.environments)}); next: midway check {request.path}",
             err=True,
         )
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
 
 
 def _ask(item: MissingParam) -> object:
