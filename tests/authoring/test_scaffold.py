@@ -97,13 +97,16 @@ def test_init_refuses_a_non_empty_directory_unless_forced(
     empty_repo: Path, run_cli: RunCli
 ) -> None:
     (empty_repo / "README.md").write_text("# our config\n")
+    (empty_repo / ".gitignore").write_text("*.pyc")
     code, _, err = run_cli("init", str(empty_repo))
     assert code == 2
-    assert "is not empty (README.md)" in err and "--force" in err
+    assert "is not empty (.gitignore, README.md)" in err and "--force" in err
     assert not (empty_repo / "midway.yaml").exists()
     code, _, err = run_cli("init", str(empty_repo), "--force")
     assert code == 0, err
     assert (empty_repo / "README.md").read_text() == "# our config\n"
+    assert (empty_repo / ".gitignore").read_text().startswith("*.pyc\n# midway's local files")
+    assert ".midway/" in (empty_repo / ".gitignore").read_text().split()
     # a second run would overwrite: every file in the way is named, nothing is written
     (empty_repo / "apps/demo/hello.yaml").write_text("# mine\n")
     code, _, err = run_cli("init", str(empty_repo), "--force")

@@ -17,8 +17,6 @@ from midway.errors import MidwayError
 from midway.model import JSON, Blueprint, BlueprintExample, ConfigRepo, ParamPath
 from midway.render.params import resolve_blueprint
 
-NO_DEFAULT: Any = None  # a parameter without default has `has_default=False`
-
 
 @dataclass(frozen=True)
 class ParamInfo:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from midway.config.semver import parse_range
+from midway.config.targets import unknown_environment
 from midway.config.validation import did_you_mean
 from midway.errors import MidwayError, SourceLocation
 from midway.model import JSON, App, Blueprint, ConfigRepo, Environment, ParamPath
@@ -130,11 +131,7 @@ def _environments(
     ordered = [e for e in config.environments_in_order() if e.name in app.environments]
     if env is not None:
         if env not in config.environments:
-            names = [e.name for e in config.environments_in_order()]
-            raise MidwayError(
-                f"environment `{env}` does not exist",
-                hint=did_you_mean(env, sorted(names)) or f"environments: {', '.join(names)}",
-            )
+            raise unknown_environment(config, env)
         ordered = [e for e in ordered if e.name == env]
         if not ordered:
             raise MidwayError(

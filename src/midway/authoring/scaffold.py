@@ -12,7 +12,7 @@ import yaml
 
 from midway.authoring.editor_schemas import modeline
 from midway.config.schemas import DNS_LABEL
-from midway.config.semver import best_match
+from midway.config.targets import unknown_environment
 from midway.config.validation import did_you_mean
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.model import (
@@ -90,16 +90,10 @@ def plan_app(
     request = BlueprintRequest(bp_name, range_text, SourceLocation("(--blueprint)"))
     probe = App(name, team, request, {}, {}, SourceLocation("(--blueprint)"))
     blueprint = resolve_blueprint(config, probe)
-    assert best_match(range_text, [blueprint.version]) is not None
     known = [e.name for e in config.environments_in_order()]
     chosen = list(dict.fromkeys(envs)) or known
-    unknown = [e for e in chosen if e not in config.environments]
     MidwayErrors.raise_if_any(
-        MidwayError(
-            f"environment `{e}` does not exist",
-            hint=did_you_mean(e, sorted(known)) or f"environments: {', '.join(known)}",
-        )
-        for e in unknown
+        unknown_environment(config, e) for e in chosen if e not in config.environments
     )
     order = {n: i for i, n in enumerate(known)}
     return AppRequest(team, name, blueprint, written, tuple(sorted(chosen, key=order.__getitem__)))

@@ -21,6 +21,18 @@ from midway.errors import MidwayError
 _IGNORED = {".git"}
 
 
+def _gitignore(root: Path, ours: bytes) -> bytes | None:
+    """An existing .gitignore (only with --force: the directory was not empty) is kept, with
+    our lines appended unless it ignores .midway/ already (None: nothing to write)."""
+    path = root / ".gitignore"
+    if not path.is_file():
+        return ours
+    current = path.read_bytes()
+    if b".midway/" in current.split():
+        return None
+    return current + (b"" if current.endswith(b"\n") or not current else b"\n") + ours
+
+
 @click.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Write into a non-empty directory (never over a file).")
@@ -30,9 +42,8 @@ def init(ctx: CliContext, directory: str | None, force: bool) -> None:
     root = Path(directory) if directory is not None else ctx.config_path
     if root.exists() and not root.is_dir():
         raise MidwayError(f"{root} exists and is not a directory")
-    present = (
-        sorted(p.name for p in root.iterdir() if p.name not in _IGNORED) if root.exists() else []
-    )
+    listed = root.iterdir() if root.is_dir() else iter(())
+    present = sorted(p.name for p in listed if p.name not in _IGNORED)
     if present and not force:
         shown = ", ".join(present[:5]) + (", …" if len(present) > 5 else "")
         raise MidwayError(
@@ -40,7 +51,11 @@ def init(ctx: CliContext, directory: str | None, force: bool) -> None:
             hint="run it in an empty directory, or pass --force to add the starter files "
             "beside what is there (no file is overwritten)",
         )
-    written = write_files(root, starter_files(), overwrite=False)
+    files = starter_files()
+    gitignore = _gitignore(root, files.pop(".gitignore"))
+    written = write_files(root, files, overwrite=False)
+    if gitignore is not None:
+        written += write_files(root, {".gitignore": gitignore}, overwrite=True)
     config = load_config(DiskSource(root.resolve()))
     write_files(
         root / DEFAULT_DIR, {f.name: f.content for f in editor_schemas(config)}, overwrite=True

@@ -41,7 +41,9 @@ VERBS: dict[str, tuple[str, str]] = {
 # Long-running verbs (daemon, drift --watch) exit the normal way.
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head`
-QUICK_EXIT_VERBS = frozenset({"render", "check", "diff", "publish", "status", "hooks"})
+QUICK_EXIT_VERBS = frozenset(
+    {"render", "check", "diff", "publish", "status", "hooks", "schema", "explain", "blueprint"}
+)
 _invoked: list[str] = []
 
 
