@@ -97,3 +97,37 @@ def test_mistakes_exit_2(
     code, _, err = explain(run_cli, example_repo, *args)
     assert code == 2, err
     assert says in err
+
+
+NESTED_DEFAULTS = """\
+apiVersion: midway.dev/v1
+kind: Blueprint
+metadata: {name: probe}
+spec:
+  version: 1.0.0
+  parameters:
+    type: object
+    properties:
+      greeting: {type: string, default: hello}
+      logLevel: {type: string}
+      limits:
+        type: object
+        default: {cpu: 500m}
+        properties:
+          cpu: {type: string}
+          memory: {type: string, default: 1Gi}
+"""
+
+
+def test_a_nested_default_names_its_own_line(probe_repo: Path, run_cli: RunCli) -> None:
+    # `limits` takes its whole default ({cpu: 500m}), then memory's own default fills it in
+    (probe_repo / "blueprints/probe/blueprint.yaml").write_text(NESTED_DEFAULTS)
+    code, out, err = explain(run_cli, probe_repo, "qa/probe", "limits", "-o", "json")
+    assert code == 0, err
+    (dev,) = json.loads(out)["environments"]
+    where = {p["param"]: (p["value"], p["from"], p["source"]["at"]) for p in dev["params"]}
+    blueprint = "blueprints/probe/blueprint.yaml"
+    assert where == {
+        "limits.cpu": ("500m", "blueprint default", f"{blueprint}:13"),
+        "limits.memory": ("1Gi", "blueprint default", f"{blueprint}:16"),
+    }

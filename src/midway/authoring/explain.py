@@ -200,8 +200,8 @@ def _explain_params(blueprint: Blueprint, merged: MergedParams) -> Iterator[Para
         default = _default(blueprint, () if setters else layers, path)
         if default is not None:
             setters.append(default)
-        if not setters:  # cannot happen: every merged value comes from a layer or a default
-            setters.append(ValueSource("app", value, merged.layers[0].fallback))
+        if not setters:  # not expected: every merged value comes from a layer or a default
+            setters.append(ValueSource("blueprint default", value, blueprint.source))
         winner, *rest = setters
         yield ParamExplanation(path, value, winner.origin, winner.source, tuple(rest))
 
@@ -248,10 +248,9 @@ def _default(
             return None
         prefix = path[: depth + 1]
         set_by_layer = any(_holds(layer.values, prefix) for layer in layers)
-        if "default" in prop and not set_by_layer:
-            rest = path[depth + 1 :]
-            if not _holds(prop["default"], rest):
-                return None
+        rest = path[depth + 1 :]
+        # a default lacking the rest of the path: a nested property's default fills it
+        if "default" in prop and not set_by_layer and _holds(prop["default"], rest):
             at = ("properties", *_schema_path(path[:depth]), key, "default", *rest)
             return ValueSource(
                 "blueprint default", _value_at(prop["default"], rest), _located(blueprint, at)
