@@ -196,3 +196,14 @@ def test_new_app_mistakes_exit_2(
     assert says in err
     assert (example_repo / "apps/payments/checkout.yaml").read_text() == before
     assert not (example_repo / "apps/payments/x.yaml").exists()
+
+
+def test_new_app_respects_the_team_registry(example_repo: Path, run_cli: RunCli) -> None:
+    settings = example_repo / "midway.yaml"
+    settings.write_text(settings.read_text() + "  teams: [payments, identity, search]\n")
+    code, _, err = run_cli(
+        "--config", str(example_repo), "new", "app", "paymnts/x", "--blueprint", "worker"
+    )
+    assert code == 2
+    assert "midway.yaml:" in err and "team `paymnts` is not in the team registry" in err
+    assert "did you mean `payments`" in err
