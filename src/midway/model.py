@@ -135,6 +135,8 @@ class Blueprint:
     policy_drift: DriftMode | None = None
     source: SourceLocation = field(default_factory=lambda: SourceLocation("blueprints"))
     examples: tuple[BlueprintExample, ...] = ()
+    # where each node of `parameters` is written (a default's line, for `midway explain`)
+    param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict, compare=False)
 
     @cached_property
     def ref(self) -> str:

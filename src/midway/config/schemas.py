@@ -36,8 +36,9 @@ _drift = {
     "additionalProperties": False,
     "properties": {
         "policy": {"enum": ["correct", "warn"], "description": "correct or warn"},
-        "ignore": {"type": "array", "items": _ignore_rule},
+        "ignore": {"type": "array", "items": _ignore_rule, "description": "drift ignore rules"},
     },
+    "description": "how drift of the rendered objects is handled",
 }
 
 
@@ -48,9 +49,9 @@ def _kind(kind: str, spec: dict[str, Any], metadata: dict[str, Any]) -> dict[str
         "required": ["apiVersion", "kind", "metadata", "spec"],
         "properties": {
             "apiVersion": {"const": "midway.dev/v1", "description": "always midway.dev/v1"},
-            "kind": {"const": kind},
-            "metadata": metadata,
-            "spec": spec,
+            "kind": {"const": kind, "description": f"always {kind}"},
+            "metadata": {"description": "the name of this object", **metadata},
+            "spec": {"description": f"the {kind}'s content", **spec},
         },
     }
 
@@ -59,7 +60,7 @@ _plain_metadata = {
     "type": "object",
     "additionalProperties": False,
     "required": ["name"],
-    "properties": {"name": _name, "description": {"type": "string"}},
+    "properties": {"name": _name, "description": {"type": "string", "description": "for people"}},
 }
 
 BLUEPRINT = _kind(
@@ -70,7 +71,10 @@ BLUEPRINT = _kind(
         "required": ["version", "parameters"],
         "properties": {
             "version": {"type": "string", "description": "semantic version such as 1.3.0"},
-            "description": {"type": "string"},
+            "description": {
+                "type": "string",
+                "description": "what it provides (midway blueprint ls/show)",
+            },
             "parameters": {
                 "type": "object",
                 "description": "JSON Schema (draft 2020-12) of the app parameters",
@@ -85,7 +89,7 @@ BLUEPRINT = _kind(
                     "required": ["name", "params"],
                     "properties": {
                         "name": {**_name, "maxLength": 20},
-                        "description": {"type": "string"},
+                        "description": {"type": "string", "description": "what it shows"},
                         "params": {"type": "object", "description": "the app's params"},
                         "environments": {
                             "type": "array",
@@ -110,6 +114,7 @@ ENVIRONMENT = _kind(
             "order": {"type": "integer", "description": "promotion order, dev < staging < prod"},
             "clusters": {
                 "type": "array",
+                "description": "the environment's clusters; each app renders for every one",
                 "minItems": 1,
                 "items": {
                     "type": "object",
@@ -134,29 +139,47 @@ ENVIRONMENT = _kind(
             "params": {"type": "object", "description": "environment-wide parameter defaults"},
             "policy": {
                 "type": "object",
+                "description": "what sync and the daemon may do here",
                 "additionalProperties": False,
                 "properties": {
-                    "drift": {"enum": ["correct", "warn"]},
-                    "prune": {"type": "boolean"},
-                    "allowEmptyPrune": {"type": "boolean"},
+                    "drift": {
+                        "enum": ["correct", "warn"],
+                        "description": "correct drift (re-apply) or only report it",
+                    },
+                    "prune": {
+                        "type": "boolean",
+                        "description": "delete objects that left the desired state",
+                    },
+                    "allowEmptyPrune": {
+                        "type": "boolean",
+                        "description": "allow a prune that leaves an app with no objects",
+                    },
                 },
             },
             "argocd": {
                 "type": "object",
+                "description": "the ArgoCD objects midway writes for this environment",
                 "additionalProperties": False,
                 "properties": {
-                    "mode": {"enum": ["applications", "applicationset"]},
-                    "namespace": {"type": "string"},
-                    "project": {"type": "string"},
-                    "repoURL": {"type": "string"},
-                    "targetRevision": {"type": "string"},
+                    "mode": {
+                        "enum": ["applications", "applicationset"],
+                        "description": "an Application per app, or an ApplicationSet per cluster",
+                    },
+                    "namespace": {"type": "string", "description": "namespace of ArgoCD"},
+                    "project": {"type": "string", "description": "ArgoCD project"},
+                    "repoURL": {"type": "string", "description": "state repo URL ArgoCD pulls"},
+                    "targetRevision": {
+                        "type": "string",
+                        "description": "state repo branch or revision ArgoCD follows",
+                    },
                     "syncPolicy": {
                         "type": "object",
+                        "description": "ArgoCD's automated sync (off unless set)",
                         "additionalProperties": False,
                         "properties": {
-                            "automated": {"type": "boolean"},
-                            "prune": {"type": "boolean"},
-                            "selfHeal": {"type": "boolean"},
+                            "automated": {"type": "boolean", "description": "sync new commits"},
+                            "prune": {"type": "boolean", "description": "ArgoCD prunes"},
+                            "selfHeal": {"type": "boolean", "description": "ArgoCD self-heals"},
                         },
                     },
                 },
@@ -185,8 +208,14 @@ APP = _kind(
                 "description": "environments to deploy to, with per-environment params",
                 "additionalProperties": {
                     "type": ["object", "null"],
+                    "description": "one environment ({} when it needs no params of its own)",
                     "additionalProperties": False,
-                    "properties": {"params": {"type": "object"}},
+                    "properties": {
+                        "params": {
+                            "type": "object",
+                            "description": "params for this environment (over spec.params)",
+                        }
+                    },
                 },
             },
             "drift": _drift,
@@ -196,7 +225,11 @@ APP = _kind(
         "type": "object",
         "additionalProperties": False,
         "required": ["name", "team"],
-        "properties": {"name": _name, "team": _name, "description": {"type": "string"}},
+        "properties": {
+            "name": _name,
+            "team": _name,
+            "description": {"type": "string", "description": "for people"},
+        },
     },
 )
 
@@ -206,7 +239,11 @@ SETTINGS = _kind(
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "kubernetesVersion": {"type": "string", "pattern": r"^\d+\.\d+$"},
+            "kubernetesVersion": {
+                "type": "string",
+                "pattern": r"^\d+\.\d+$",
+                "description": 'Kubernetes version of clusters that name none, e.g. "1.31"',
+            },
             "teams": {
                 "description": "the team registry: a list of team names, or a mapping "
                 "name -> {owners, description}; apps/<team>/ must then be one of them",
@@ -217,10 +254,15 @@ SETTINGS = _kind(
                         "propertyNames": _name,
                         "additionalProperties": {
                             "type": ["object", "null"],
+                            "description": "one team",
                             "additionalProperties": False,
                             "properties": {
-                                "owners": {"type": "array", "items": {"type": "string"}},
-                                "description": {"type": "string"},
+                                "owners": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "description": "who owns the team (for people)",
+                                },
+                                "description": {"type": "string", "description": "for people"},
                             },
                         },
                     },
@@ -228,10 +270,11 @@ SETTINGS = _kind(
             },
             "state": {
                 "type": "object",
+                "description": "the state repo midway publishes to",
                 "additionalProperties": False,
                 "properties": {
                     "path": {"type": "string", "description": "local path or URL"},
-                    "branch": {"type": "string"},
+                    "branch": {"type": "string", "description": "its branch (default main)"},
                     "repoURL": {"type": "string", "description": "URL ArgoCD pulls from"},
                     "author": {
                         "type": "string",
