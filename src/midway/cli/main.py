@@ -30,13 +30,14 @@ VERBS: dict[str, tuple[str, str]] = {
     "status": ("midway.cli.status", "status"),
     "hooks": ("midway.cli.hooks", "hooks"),
     "state": ("midway.cli.state", "state"),
+    "catalog": ("midway.cli.catalog", "catalog"),
 }
 # One-shot verbs that end the process without tearing down the interpreter: freeing a
 # 1,000-app render object by object took ~30 ms, longer than some of the commands themselves.
 # Long-running verbs (daemon, drift --watch) exit the normal way.
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head`
-QUICK_EXIT_VERBS = frozenset({"render", "check", "diff", "publish", "status", "hooks"})
+QUICK_EXIT_VERBS = frozenset({"render", "check", "diff", "publish", "status", "hooks", "catalog"})
 _invoked: list[str] = []
 
 

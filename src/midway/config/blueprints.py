@@ -136,6 +136,7 @@ def _load_blueprint(docs: Documents, path: str, dir_name: str, paths: list[str])
         policy_drift=drift.get("policy"),
         source=doc.where(()),
         examples=_examples(doc),
+        catalog_type=(spec.get("catalog") or {}).get("type"),
     )
 
 
