@@ -170,9 +170,8 @@ def _component(
     blueprint = resolve_blueprint(config, app)
     envs = [e.name for e in config.environments_in_order() if e.name in app.environments]
     namespaces = sorted({o.key.namespace for o in objects if o.key.namespace})
-    selector = (
-        f"{LABEL_MANAGED_BY}={MANAGED_BY_VALUE},{LABEL_TEAM}={app.team},{LABEL_APP}={app.name}"
-    )
+    managed = f"{LABEL_MANAGED_BY}={MANAGED_BY_VALUE}"
+    selector = f"{managed},{LABEL_TEAM}={app.team},{LABEL_APP}={app.name}"
     # Applications of an ApplicationSet carry no team label (the team is not in the state
     # path), so the Argo CD selector names the team only when two teams share the app name.
     argo_selector = f"{managed},{LABEL_APP}={app.name}"
@@ -228,9 +227,8 @@ def _state_links(config: ConfigRepo, objects: Sequence[RenderedObject]) -> list[
             continue
         for cluster in env.clusters:
             for directory in sorted(dirs.get((env.name, cluster.name), ())):
-                scoped = (
-                    " (cluster-scoped)" if directory.split("/")[2] == CLUSTER_SCOPED_DIR else ""
-                )
+                scoped = directory.split("/")[2] == CLUSTER_SCOPED_DIR
+                suffix = " (cluster-scoped)" if scoped else ""
                 links.append(
                     Link(
                         _browse(url, "tree", branch, directory),
