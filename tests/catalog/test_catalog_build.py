@@ -200,7 +200,11 @@ def test_a_repo_wide_system_and_links_to_the_app_file(example_repo: Path) -> Non
         + "    configRepoURL: https://git.example.com/platform/config.git\n"
         + "    configBranch: trunk\n"
     )
-    catalog = entities(render(example_repo))
+    queue = ResourceDescription(
+        type="amqp", id="events", provisioner="rabbitmq@2.1.0", consumers=("search/indexer",)
+    )
+    catalog = entities(render(example_repo), resources=[queue])
+    assert catalog["resource-amqp-events.yaml"]["spec"]["system"] == "system:acme-shop"
     systems = [e for e in catalog.values() if e["kind"] == "System"]
     assert [s["metadata"]["name"] for s in systems] == ["acme-shop"]
     assert systems[0]["spec"] == {"owner": "group:platform"}

@@ -111,8 +111,8 @@ def build_catalog(
     entities.extend(b.entity for b in built)
     entities.extend(_systems(config, apps))
     owners = {app.team for app in apps} | {b.owner for b in built}
-    if config.settings.catalog.system_owner:
-        owners.add(config.settings.catalog.system_owner)
+    if config.settings.catalog.system:
+        owners.add(config.settings.catalog.system_owner or PLATFORM_GROUP)
     entities.extend(_group(team, config) for team in sorted(owners))
     entities.sort(key=lambda e: (e.kind, e.name))
     entities.append(
@@ -283,10 +283,19 @@ def _resource(description: ResourceDescription, config: ConfigRepo) -> _BuiltRes
         spec=ResourceSpec(
             type=description.type,
             owner=ref("Group", owner),
-            system=ref("System", system_name(config, owner)) if owner in teams else None,
+            system=_resource_system(config, owner),
         ),
     )
     return _BuiltResource(entity, description, owner)
+
+
+def _resource_system(config: ConfigRepo, owner: str) -> str | None:
+    """The repo-wide System, else the owning team's (a shared resource owned by `platform`
+    belongs to no team's System)."""
+    if config.settings.catalog.system:
+        return ref("System", config.settings.catalog.system)
+    has_apps = any(app.team == owner for app in config.apps.values())
+    return ref("System", owner) if has_apps else None
 
 
 def _depends_on(
