@@ -293,10 +293,21 @@ def test_resources_become_resource_entities_and_depends_on(example_repo: Path) -
     assert "./resource-amqp-events.yaml" in targets
 
 
-def test_a_resource_of_an_unknown_app_is_a_programming_error(example_repo: Path) -> None:
+def test_resource_descriptions_the_builder_refuses_or_merges(example_repo: Path) -> None:
+    result = render(example_repo)
     bad = ResourceDescription(type="redis", id="c", provisioner="redis@1.0.0", consumers=("x/y",))
     with pytest.raises(ValueError, match="unknown consumer app x/y"):
-        build_catalog(render(example_repo), resources=[bad])
+        build_catalog(result, resources=[bad])
+    cache = ResourceDescription(
+        type="redis", id="c", provisioner="redis@1.0.0", consumers=("search/indexer",)
+    )
+    twice = build_catalog(result, resources=[cache, cache])
+    assert [e.name for e in twice.entities if e.kind == "Resource"] == ["redis-c"]
+    other = ResourceDescription(
+        type="redis", id="c", provisioner="redis@2.0.0", consumers=("search/indexer",)
+    )
+    with pytest.raises(ValueError, match="would both be the Backstage resource `redis-c`"):
+        build_catalog(result, resources=[cache, other])
 
 
 # ------------------------------------------------------------------ names, files, errors

@@ -100,7 +100,7 @@ def build_catalog(
     by_app: dict[str, list[RenderedObject]] = defaultdict(list)
     for obj in result.objects:
         by_app[obj.unit.app].append(obj)
-    built = [_resource(r, config) for r in resources]
+    built = _unique_resources([_resource(r, config) for r in resources])
     depends_on = _depends_on(config, built, dependencies)
     shared_names = _shared_app_names(apps)
 
@@ -289,6 +289,22 @@ def _resource(description: ResourceDescription, config: ConfigRepo) -> _BuiltRes
     return _BuiltResource(entity, description, owner)
 
 
+def _unique_resources(built: Sequence[_BuiltResource]) -> list[_BuiltResource]:
+    """One entity per name: the same description twice is one resource; two different ones
+    that sanitize to one name are a programming error of the caller."""
+    by_name: dict[str, _BuiltResource] = {}
+    for resource in built:
+        clash = by_name.get(resource.entity.name)
+        if clash is not None and clash.description != resource.description:
+            a, b = clash.description, resource.description
+            raise ValueError(
+                f"resources {a.type}/{a.id} and {b.type}/{b.id} would both be the Backstage "
+                f"resource `{resource.entity.name}`"
+            )
+        by_name.setdefault(resource.entity.name, resource)
+    return list(by_name.values())
+
+
 def _resource_system(config: ConfigRepo, owner: str) -> str | None:
     """The repo-wide System, else the owning team's (a shared resource owned by `platform`
     belongs to no team's System)."""
@@ -301,19 +317,10 @@ def _resource_system(config: ConfigRepo, owner: str) -> str | None:
 def _depends_on(
     config: ConfigRepo, built: Sequence[_BuiltResource], dependencies: Sequence[AppDependency]
 ) -> dict[str, tuple[str, ...]]:
-    names: dict[str, ResourceDescription] = {}
     found: dict[str, set[str]] = defaultdict(set)
     for resource in built:
-        entity, description = resource.entity, resource.description
-        clash = names.get(entity.name)
-        if clash is not None and clash != description:
-            raise ValueError(
-                f"resources {clash.type}/{clash.id} and {description.type}/{description.id} "
-                f"would both be the Backstage resource `{entity.name}`"
-            )
-        names[entity.name] = description
-        for consumer in description.consumers:
-            found[consumer].add(entity.ref)
+        for consumer in resource.description.consumers:
+            found[consumer].add(resource.entity.ref)
     for dependency in dependencies:
         for app_id in (dependency.consumer, dependency.provider):
             if app_id not in config.apps:
