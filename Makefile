@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast check lint types contracts bench cluster-build cluster-up cluster-down browser-deps clean
+.PHONY: run test test-fast check lint types contracts bench cluster-build cluster-up cluster-down browser-deps backstage-schemas clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,10 @@ run: $(STAMP)
 
 ## test: install everything (incl. the real test cluster binaries) and run all tests; a test
 ## cluster the run starts is stopped afterwards, one already up (make cluster-up) stays up
-test: $(STAMP) cluster-build browser-deps
+test: $(STAMP) cluster-build browser-deps backstage-schemas
 	scripts/with-test-cluster.sh $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) backstage-schemas
 	$(BIN)/pytest -n 2 -m "not slow and not cluster" $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -47,6 +47,10 @@ browser-deps:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && $(SUDO) env \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		chromium chromium-driver >/dev/null; }
+
+## backstage-schemas: npm ci in tests/backstage (Backstage's entity schemas for tests/catalog)
+backstage-schemas:
+	scripts/backstage-schemas.sh
 
 cluster-up: cluster-build
 	scripts/test-cluster.sh up

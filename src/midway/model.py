@@ -137,6 +137,7 @@ class Blueprint:
     examples: tuple[BlueprintExample, ...] = ()
     # where each node of `parameters` is written (a default's line, for `midway explain`)
     param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict, compare=False)
+    catalog_type: str | None = None  # Backstage Component type (`spec.catalog.type`)
 
     @cached_property
     def ref(self) -> str:
@@ -183,6 +184,17 @@ class App:
 
 
 @dataclass(frozen=True)
+class CatalogSettings:
+    """`catalog:` in midway.yaml: how `midway catalog` describes apps to Backstage."""
+
+    publish: bool = False  # `midway publish` (and the daemon) write catalog/ into the state tree
+    system: str | None = None  # one System for every app; None: a System per team
+    system_owner: str | None = None  # the Group owning that one System
+    config_repo_url: str | None = None  # browse URL of the config repo, for links to app files
+    config_branch: str = "main"
+
+
+@dataclass(frozen=True)
 class Settings:
     """Repo-wide settings from midway.yaml (all optional)."""
 
@@ -195,6 +207,7 @@ class Settings:
     source: SourceLocation | None = None
     teams: tuple[str, ...] | None = None  # the team registry; None = any team folder is a team
     teams_source: SourceLocation | None = None
+    catalog: CatalogSettings = field(default_factory=CatalogSettings)
 
 
 @dataclass(frozen=True)

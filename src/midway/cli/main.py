@@ -35,6 +35,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "new": ("midway.cli.new", "new"),
     "blueprint": ("midway.cli.blueprint", "blueprint"),
     "explain": ("midway.cli.explain", "explain"),
+    "catalog": ("midway.cli.catalog", "catalog"),
 }
 # One-shot verbs that end the process without tearing down the interpreter: freeing a
 # 1,000-app render object by object took ~30 ms, longer than some of the commands themselves.
@@ -42,7 +43,18 @@ VERBS: dict[str, tuple[str, str]] = {
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head`
 QUICK_EXIT_VERBS = frozenset(
-    {"render", "check", "diff", "publish", "status", "hooks", "schema", "explain", "blueprint"}
+    {
+        "render",
+        "check",
+        "diff",
+        "publish",
+        "status",
+        "hooks",
+        "schema",
+        "explain",
+        "blueprint",
+        "catalog",
+    }
 )
 _invoked: list[str] = []
 

@@ -137,6 +137,7 @@ def _load_blueprint(docs: Documents, path: str, dir_name: str, paths: list[str])
         source=doc.where(()),
         examples=_examples(doc),
         param_sources=LocationView(doc.locations, ("spec", "parameters")),
+        catalog_type=(spec.get("catalog") or {}).get("type"),
     )
 
 

@@ -80,6 +80,20 @@ BLUEPRINT = _kind(
                 "description": "JSON Schema (draft 2020-12) of the app parameters",
             },
             "drift": _drift,
+            "catalog": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "how `midway catalog` shows apps of this blueprint in Backstage",
+                "properties": {
+                    "type": {
+                        "type": "string",
+                        "pattern": r"^[a-z0-9]+([-_.][a-z0-9]+)*$",
+                        "maxLength": 63,
+                        "description": "the Backstage Component type, e.g. service, worker, "
+                        "website, database (default: service)",
+                    }
+                },
+            },
             "examples": {
                 "type": "array",
                 "description": "example requests `midway check` renders when the blueprint changes",
@@ -285,6 +299,40 @@ SETTINGS = _kind(
                         "type": "string",
                         "pattern": r"^[^<>]+ <[^<>]+>$",
                         "description": "committer of state commits (default: the author)",
+                    },
+                },
+            },
+            "catalog": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "the Backstage catalog `midway catalog` writes (docs/catalog.md)",
+                "properties": {
+                    "publish": {
+                        "type": "boolean",
+                        "description": "`midway publish` also writes catalog/ into the state repo",
+                    },
+                    "system": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name", "owner"],
+                        "description": "one Backstage System for every app (default: one per team)",
+                        "properties": {
+                            "name": {**_name, "maxLength": 63},
+                            "owner": {
+                                **_name,
+                                "maxLength": 63,
+                                "description": "the Group (team) that owns the System",
+                            },
+                        },
+                    },
+                    "configRepoURL": {
+                        "type": "string",
+                        "pattern": "^https?://",
+                        "description": "browse URL of this config repo, for links to app files",
+                    },
+                    "configBranch": {
+                        "type": "string",
+                        "description": "branch those links point at (default: main)",
                     },
                 },
             },
