@@ -372,6 +372,7 @@ class ResolvedResource:
     depends_on: tuple[str, ...]  # uids of resources whose outputs its params use
     outputs: Mapping[str, JSON] = field(default_factory=dict)
     paths: tuple[str, ...] = ()  # state paths of the objects it rendered
+    home_app: str = ""  # whose Application syncs it: the consumer, or "team/id" when shared
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from midway.model import (
     RenderUnit,
     ResolvedResource,
 )
-from midway.render import pool
+from midway.render import layout, pool
 from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
 from midway.render.error_groups import group_unit_errors
 from midway.render.graph.outputs import SECRET_REF_KEY, export_values
@@ -400,7 +400,18 @@ def _resolved_resources(
                 value = f"secretKeyRef:{ref['name']}/{ref['key']}"
             outputs[name] = value
         paths = tuple(sorted(row[4] for row in outcome.rows)) if outcome else ()
-        directory = paths[0].rsplit("/", 1)[0] if paths else ""
+        home = node.owner if not node.shared else None
+        home_app = home.id if home is not None else f"{node.owner.team}/{node.name}"
+        directory = (
+            layout.app_directory(
+                node.env.name,
+                node.cluster.name,
+                node.namespace,
+                home.name if home is not None else node.name,
+            )
+            if node.provisioner is not None
+            else ""  # a service-port renders nothing
+        )
         found.append(
             ResolvedResource(
                 destination=node.destination,
@@ -419,6 +430,7 @@ def _resolved_resources(
                 depends_on=tuple(sorted(graph.node(k).uid for k in node.deps.values())),
                 outputs=outputs,
                 paths=paths,
+                home_app=home_app,
             )
         )
     found.sort(key=lambda r: (r.destination, r.uid))

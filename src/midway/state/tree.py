@@ -44,9 +44,18 @@ def state_files(result: RenderResult, source: ArgoSource) -> dict[str, bytes]:
             hint="the state repo keeps ArgoCD objects under argocd/; rename the environment",
         )
     files = dict(result.files)
-    files.update(argocd_files(result.config, result.objects, source))
+    files.update(argocd_files(result.config, result.objects, source, _shared_homes(result)))
     files[README_PATH] = README
     return files
+
+
+def _shared_homes(result: RenderResult) -> dict[tuple[str, str, str], str]:
+    """A shared resource's Application lives in its home namespace, not a consumer's."""
+    return {
+        (r.destination.env, r.destination.cluster, r.home_app): r.namespace
+        for r in result.resources
+        if r.shared
+    }
 
 
 def check_single_objects(files: Mapping[str, bytes], paths: Iterable[str]) -> None:
