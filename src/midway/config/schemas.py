@@ -42,6 +42,114 @@ _drift = {
 }
 
 
+RESOURCE_NAME = r"^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$"
+RESOURCE_TYPE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# a shared resource's id: `name` (shared within the app's team) or `team/name`
+RESOURCE_ID = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+_resource_fields: dict[str, Any] = {
+    "type": {
+        "type": "string",
+        "pattern": RESOURCE_TYPE,
+        "description": "resource type, e.g. postgres, amqp, service-port",
+    },
+    "class": {
+        "type": "string",
+        "pattern": RESOURCE_TYPE,
+        "description": "class of the type the environment provides, e.g. default or ha",
+    },
+    "id": {
+        "type": "string",
+        "pattern": RESOURCE_ID,
+        "maxLength": 80,
+        "description": "shared resource id: the same type, class and id is one resource "
+        "(`name` within the team, `team/name` across teams)",
+    },
+    "params": {"type": "object", "description": "parameters for the provisioner"},
+    "metadata": {
+        "type": "object",
+        "description": "Score's resource metadata (annotations); passed to the provisioner",
+    },
+}
+
+_resources = {
+    "type": "object",
+    "description": "resources the app needs (Score's shape): name -> {type, class, id, params}",
+    "propertyNames": {"pattern": RESOURCE_NAME, "maxLength": 40},
+    "additionalProperties": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["type"],
+        "properties": _resource_fields,
+    },
+}
+
+_resource_overrides = {
+    "type": "object",
+    "description": "per-environment overrides of the app's resources (class, id, params)",
+    "propertyNames": {"pattern": RESOURCE_NAME, "maxLength": 40},
+    "additionalProperties": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": _resource_fields,
+    },
+}
+
+_provisioners = {
+    "type": "array",
+    "description": "which provisioner blueprint provides each resource type in this "
+    "environment; the most specific matching entry wins",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["type", "blueprint"],
+        "properties": {
+            "type": _resource_fields["type"],
+            "class": _resource_fields["class"],
+            "team": {"type": "string", "pattern": DNS_LABEL, "description": "only this team"},
+            "app": {
+                "type": "string",
+                "pattern": r"^[a-z0-9-]+/[a-z0-9-]+$",
+                "description": "only this app (team/app)",
+            },
+            "blueprint": {
+                "type": "string",
+                "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(@[^@\s]+( [^@\s]+)*)?$",
+                "description": "provisioner blueprint and version range, e.g. postgres-cnpg@^1",
+            },
+        },
+    },
+}
+
+_provides = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["type", "outputs"],
+    "description": "this blueprint is a provisioner: the resource type it provides",
+    "properties": {
+        "type": _resource_fields["type"],
+        "classes": {
+            "type": "array",
+            "items": {"type": "string", "pattern": RESOURCE_TYPE},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "classes it serves (default: [default])",
+        },
+        "stateful": {
+            "type": "boolean",
+            "description": "holds data: its objects are never pruned automatically",
+        },
+        "outputs": {
+            "type": "object",
+            "description": "output name -> JSON Schema of the value, `secret: true` for a "
+            "Secret reference {secretKeyRef: {name, key}}",
+            "propertyNames": {"pattern": r"^[a-zA-Z][a-zA-Z0-9_]*$"},
+            "additionalProperties": {"type": "object"},
+        },
+    },
+}
+
+
 def _kind(kind: str, spec: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
@@ -93,6 +201,13 @@ BLUEPRINT = _kind(
                         "website, database (default: service)",
                     }
                 },
+            },
+            "provides": _provides,
+            "exports": {
+                "type": "object",
+                "description": "outputs this workload exports to apps that consume it "
+                "(type service-port): name -> value with ${metadata.*}, ${env.*}, ${params.*}",
+                "propertyNames": {"pattern": r"^[a-zA-Z][a-zA-Z0-9_]*$"},
             },
             "examples": {
                 "type": "array",
@@ -151,6 +266,7 @@ ENVIRONMENT = _kind(
                 "description": "namespace template with {team}, {app}, {env}",
             },
             "params": {"type": "object", "description": "environment-wide parameter defaults"},
+            "provisioners": _provisioners,
             "policy": {
                 "type": "object",
                 "description": "what sync and the daemon may do here",
@@ -228,10 +344,12 @@ APP = _kind(
                         "params": {
                             "type": "object",
                             "description": "params for this environment (over spec.params)",
-                        }
+                        },
+                        "resources": _resource_overrides,
                     },
                 },
             },
+            "resources": _resources,
             "drift": _drift,
         },
     },

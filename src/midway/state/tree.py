@@ -53,7 +53,7 @@ def state_files(result: RenderResult, source: ArgoSource) -> dict[str, bytes]:
             "under catalog/; rename the environment",
         )
     files = dict(result.files)
-    files.update(argocd_files(result.config, result.objects, source))
+    files.update(argocd_files(result.config, result.objects, source, _shared_homes(result)))
     files[README_PATH] = README
     if result.config.settings.catalog.publish:
         # no Application or ApplicationSet points at catalog/ (state/argocd.py): ArgoCD
@@ -61,6 +61,15 @@ def state_files(result: RenderResult, source: ArgoSource) -> dict[str, bytes]:
         files.update(catalog_files(build_catalog(result), CATALOG_DIR))
         files[README_PATH] = README + README_CATALOG
     return files
+
+
+def _shared_homes(result: RenderResult) -> dict[tuple[str, str, str], str]:
+    """A shared resource's Application lives in its home namespace, not a consumer's."""
+    return {
+        (r.destination.env, r.destination.cluster, r.home_app): r.namespace
+        for r in result.resources
+        if r.shared
+    }
 
 
 def check_single_objects(files: Mapping[str, bytes], paths: Iterable[str]) -> None:
