@@ -12,7 +12,7 @@ def test_ls_lists_versions_and_users(example_repo: Path, run_cli: RunCli) -> Non
     code, out, err = run_cli("--config", str(example_repo), "blueprint", "ls")
     assert code == 0, err
     assert out.splitlines()[0].split() == ["NAME", "VERSIONS", "APPS", "DESCRIPTION"]
-    assert "web-service        2.1.0, 1.4.0  4     Stateless HTTP service" in out
+    assert "web-service        2.1.0, 1.4.0  5     Stateless HTTP service" in out
     code, out, _ = run_cli("--config", str(example_repo), "blueprint", "ls", "-o", "json")
     by_name = {b["name"]: b for b in json.loads(out)}
     assert by_name["worker"]["versions"] == ["1.2.0"] and by_name["worker"]["apps"] == 2

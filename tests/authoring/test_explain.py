@@ -36,7 +36,7 @@ def test_text_names_file_and_line_of_every_value(example_repo: Path, run_cli: Ru
     for row in values:
         assert LOCATION.search(row), row
     # one of each origin
-    assert re.search(r"replicas +6 +app environment +apps/payments/checkout.yaml:50", out)
+    assert re.search(r"replicas +6 +app environment +apps/payments/checkout.yaml:53", out)
     assert re.search(
         r"image +\"ghcr.io/acme/checkout:1.4.2\" +app +apps/payments/checkout.yaml:9", out
     )

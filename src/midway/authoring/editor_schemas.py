@@ -226,7 +226,7 @@ def _specialise_environment(schema: dict[str, Any], config: ConfigRepo) -> None:
 
 def _definitions(config: ConfigRepo) -> dict[str, Any]:
     return {
-        bp.ref: translate(bp.parameters, f"#/definitions/{_escape(bp.ref)}")
+        bp.ref: accept_placeholders(translate(bp.parameters, f"#/definitions/{_escape(bp.ref)}"))
         for name in sorted(config.blueprints)
         for bp in config.blueprints[name]
     }
@@ -288,6 +288,55 @@ def translate(schema: Any, root: str, layered: bool = True) -> Any:
         ref = out.pop("$ref")
         out["allOf"] = [{"$ref": ref}, *out.get("allOf", [])]
     return out
+
+
+def accept_placeholders(schema: Any) -> Any:
+    """`schema` where every leaf value may also be a placeholder resolved at render time
+    (`${resources.db.host}`, docs/resources.md): the render checks the resolved value, the
+    editor must not flag the placeholder."""
+    if isinstance(schema, list):
+        return [accept_placeholders(s) for s in schema]
+    if not isinstance(schema, Mapping):
+        return schema
+    out = {
+        k: (
+            {n: accept_placeholders(v) for n, v in value.items()}
+            if k in (*_SCHEMA_MAPS, "definitions", "dependencies") and isinstance(value, Mapping)
+            else accept_placeholders(value)
+            if k
+            in ("items", "additionalProperties", "additionalItems", *_ONE_SCHEMA, *_SCHEMA_LISTS)
+            else value
+        )
+        for k, value in schema.items()
+    }
+    return {"anyOf": [out, PLACEHOLDER]} if _is_leaf(out) else out
+
+
+# where a value's own schema sits (not `not`, `if` or `propertyNames`: widening those would
+# refuse or accept the wrong things)
+_VALUE_SCHEMAS = (
+    "items",
+    "additionalProperties",
+    "additionalItems",
+    "then",
+    "else",
+    *_SCHEMA_LISTS,
+)
+
+# A string holding a resource-graph placeholder such as ${resources.db.host}.
+PLACEHOLDER = {
+    "type": "string",
+    "pattern": r"\$\{(resources|metadata|env)\.[^}]+\}",
+    "description": "a placeholder: ${resources.<name>.<output>}, ${metadata.name}, ${env.name}",
+}
+
+
+def _is_leaf(schema: Mapping[str, Any]) -> bool:
+    kind = schema.get("type")
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    if kinds & {"object", "array"} or "properties" in schema or "items" in schema:
+        return False
+    return bool(kinds - {None}) or any(k in schema for k in ("enum", "const", "pattern"))
 
 
 def _ref(ref: str, root: str) -> str:
