@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast check lint types contracts bench cluster-build cluster-up cluster-down clean
+.PHONY: run test test-fast check lint types contracts bench cluster-build cluster-up cluster-down browser-deps backstage-schemas clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,10 @@ run: $(STAMP)
 
 ## test: install everything (incl. the real test cluster binaries) and run all tests; a test
 ## cluster the run starts is stopped afterwards, one already up (make cluster-up) stays up
-test: $(STAMP) cluster-build
+test: $(STAMP) cluster-build browser-deps backstage-schemas
 	scripts/with-test-cluster.sh $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) backstage-schemas
 	$(BIN)/pytest -n 2 -m "not slow and not cluster" $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -39,6 +39,18 @@ check: lint types contracts test
 
 cluster-build:
 	scripts/test-cluster.sh build
+
+## browser-deps: Debian's chromium for the status page's browser tests (tests/daemon/web);
+## playwright drives it from the dev extra, never downloading a browser of its own
+SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
+browser-deps:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && $(SUDO) env \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		chromium chromium-driver >/dev/null; }
+
+## backstage-schemas: npm ci in tests/backstage (Backstage's entity schemas for tests/catalog)
+backstage-schemas:
+	scripts/backstage-schemas.sh
 
 cluster-up: cluster-build
 	scripts/test-cluster.sh up

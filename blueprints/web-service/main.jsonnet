@@ -102,7 +102,7 @@ function(app, env, params)
       local ing = params.ingress;
       k8s.ingress(env, name, ing.host, ing.path, ing.pathType, name, 'http',
                   className=std.get(ing, 'className'),
-                  tlsSecretName=std.get(ing, 'tlsSecretName'),
+                  tlsSecretName=std.get(ing, 'tlsSecretName', if ing.tls then name + '-tls' else null),
                   annotations=ing.annotations);
 
   k8s.compact([

@@ -36,6 +36,10 @@ PRUNE_ALLOW = "allow"
 PRUNE_DISABLED = "disabled"
 PRUNE_PROTECTED_KINDS = frozenset({"CustomResourceDefinition", "Namespace"})
 ANNOTATION_ARGOCD_SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
+# Objects a provisioner rendered for a resource (docs/resources.md, "Layout"): which resource
+# (its home name) and of which type.
+LABEL_RESOURCE = "midway.dev/resource"
+LABEL_RESOURCE_TYPE = "midway.dev/resource-type"
 
 JSON = Any  # a JSON-compatible value (dict/list/str/int/float/bool/None)
 ParamPath = tuple[str | int, ...]
@@ -98,6 +102,7 @@ class Environment:
     source: SourceLocation = field(default_factory=lambda: SourceLocation("environments"))
     param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict)
     namespace_source: SourceLocation | None = None  # the `namespace:` line, when written
+    provisioners: tuple[ProvisionerRule, ...] = ()
 
 
 @dataclass(frozen=True, order=True)
@@ -125,6 +130,27 @@ class BlueprintExample:
 
 
 @dataclass(frozen=True)
+class OutputSpec:
+    """One output a provisioner declares: its JSON Schema and whether it is a secret
+    reference (`{secretKeyRef: {name, key}}`) rather than a value."""
+
+    name: str
+    schema: Mapping[str, JSON]
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class Provides:
+    """What a provisioner blueprint provides (`spec.provides` in blueprint.yaml)."""
+
+    type: str
+    classes: tuple[str, ...]
+    outputs: Mapping[str, OutputSpec]
+    stateful: bool = False
+    source: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Blueprint:
     name: str
     version: Version
@@ -135,6 +161,13 @@ class Blueprint:
     policy_drift: DriftMode | None = None
     source: SourceLocation = field(default_factory=lambda: SourceLocation("blueprints"))
     examples: tuple[BlueprintExample, ...] = ()
+    # where each node of `parameters` is written (a default's line, for `midway explain`)
+    param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict, compare=False)
+    catalog_type: str | None = None  # Backstage Component type (`spec.catalog.type`)
+    provides: Provides | None = None  # a provisioner blueprint (docs/resources.md)
+    # outputs a workload exports to other apps (`service-port` resources): name -> template
+    exports: Mapping[str, JSON] = field(default_factory=dict)
+    exports_source: SourceLocation | None = field(default=None, compare=False)
     version_source: SourceLocation | None = field(default=None, compare=False)  # spec.version
 
     @cached_property
@@ -155,11 +188,42 @@ class BlueprintRequest:
 
 
 @dataclass(frozen=True)
+class ResourceRequest:
+    """A resource an app declares (Score's shape): `spec.resources.<name>`, with the
+    environment's override already applied when it comes from `AppEnvironment.resources`."""
+
+    name: str  # the app's own local name
+    type: str
+    class_: str | None
+    id: str | None
+    params: Mapping[str, JSON]
+    source: SourceLocation
+    param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProvisionerRule:
+    """An environment's mapping of a resource type (and class, team, app) to a provisioner."""
+
+    type: str
+    blueprint: BlueprintRequest
+    class_: str | None = None
+    team: str | None = None
+    app: str | None = None  # "team/app"
+    source: SourceLocation = field(default_factory=lambda: SourceLocation("environments"))
+
+    @property
+    def specificity(self) -> int:
+        return sum(x is not None for x in (self.class_, self.team, self.app))
+
+
+@dataclass(frozen=True)
 class AppEnvironment:
     name: str
     params: Mapping[str, JSON]
     source: SourceLocation
     param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict)
+    resources: Mapping[str, ResourceRequest] = field(default_factory=dict)  # overrides, merged
 
 
 @dataclass(frozen=True)
@@ -175,6 +239,14 @@ class App:
     policy_drift: DriftMode | None = None
     # no `environments:` in the file: the app goes to every environment, prod included
     all_environments: bool = False
+    resources: Mapping[str, ResourceRequest] = field(default_factory=dict)
+
+    def resources_in(self, env: str) -> Mapping[str, ResourceRequest]:
+        """The app's resources in one environment, the environment's overrides applied."""
+        per_env = self.environments.get(env)
+        if per_env is None or not per_env.resources:
+            return self.resources
+        return {**self.resources, **per_env.resources}
 
     @property
     def id(self) -> str:
@@ -213,6 +285,17 @@ class Rollout:
 
 
 @dataclass(frozen=True)
+class CatalogSettings:
+    """`catalog:` in midway.yaml: how `midway catalog` describes apps to Backstage."""
+
+    publish: bool = False  # `midway publish` (and the daemon) write catalog/ into the state tree
+    system: str | None = None  # one System for every app; None: a System per team
+    system_owner: str | None = None  # the Group owning that one System
+    config_repo_url: str | None = None  # browse URL of the config repo, for links to app files
+    config_branch: str = "main"
+
+
+@dataclass(frozen=True)
 class Settings:
     """Repo-wide settings from midway.yaml (all optional)."""
 
@@ -225,6 +308,7 @@ class Settings:
     source: SourceLocation | None = None
     teams: tuple[str, ...] | None = None  # the team registry; None = any team folder is a team
     teams_source: SourceLocation | None = None
+    catalog: CatalogSettings = field(default_factory=CatalogSettings)
 
 
 @dataclass(frozen=True)
@@ -316,6 +400,38 @@ class RenderedObject:
 
 
 @dataclass(frozen=True)
+class ResourceConsumer:
+    app: str  # "team/app"
+    name: str  # the app's local name for the resource
+    namespace: str  # the consumer's namespace (a provisioner may put its Secret copies there)
+    source: SourceLocation = field(compare=False)
+
+
+@dataclass(frozen=True)
+class ResolvedResource:
+    """One node of the resource graph in one destination, after rendering (docs/resources.md).
+    Secret outputs appear as `secretKeyRef:<name>/<key>`, never as values."""
+
+    destination: Destination
+    uid: str  # "team/app.db" (private) or "postgres/default/team/ledger-db" (shared)
+    type: str
+    class_: str
+    id: str | None
+    name: str  # the name the provisioner gives its objects
+    namespace: str
+    directory: str  # state-repo directory of its objects (beside the consumer when private)
+    provisioner: str | None  # "postgres-cnpg@1.0.0"; None for service-port
+    provider_app: str | None  # service-port: the consumed app
+    stateful: bool
+    shared: bool
+    consumers: tuple[ResourceConsumer, ...]
+    depends_on: tuple[str, ...]  # uids of resources whose outputs its params use
+    outputs: Mapping[str, JSON] = field(default_factory=dict)
+    paths: tuple[str, ...] = ()  # state paths of the objects it rendered
+    home_app: str = ""  # whose Application syncs it: the consumer, or "team/id" when shared
+
+
+@dataclass(frozen=True)
 class RenderResult:
     """The full render of a config repo: every object, plus the files as bytes."""
 
@@ -328,6 +444,7 @@ class RenderResult:
     # app id -> env -> "blueprint@version" rendered there (a rollout's where one applies)
     versions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     unvalidated: tuple[str, ...] = ()  # "<apiVersion> <kind>" the offline schemas do not know
+    resources: tuple[ResolvedResource, ...] = ()  # the resource graph, by destination and uid
 
 
 def implicit_namespace(name: str) -> dict[str, Any]:

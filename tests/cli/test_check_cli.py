@@ -39,7 +39,7 @@ def test_paths_relative_to_the_working_directory(
         # a blueprint file: every app asking for that blueprint name (any version), and the
         # examples of that blueprint version
         (["blueprints/worker/main.jsonnet"], 2, 2),
-        (["blueprints/web-service@1/blueprint.yaml"], 4, 2),
+        (["blueprints/web-service@1/blueprint.yaml"], 5, 2),
         # an environment file: every app deployed there (and every example)
         (["environments/staging.yaml"], 7, 10),
         # shared libraries and repo settings: everything

@@ -179,9 +179,9 @@ def test_minor_resolution_change_is_noted(run_cli: RunCli, history: ConfigHistor
     [note] = [r for r in report["risks"] if r["kind"] == "blueprint-version-changed"]
     assert note["app"] is None and note["severity"] == "info"
     assert note["message"] == (
-        "3 apps now resolve their blueprint range to `web-service@2.1.1` (was "
+        "4 apps now resolve their blueprint range to `web-service@2.1.1` (was "
         "`web-service@2.1.0`): `identity/auth-gateway`, `payments/checkout`, "
-        "`search/search-api`"
+        "`payments/ledger-api` and 1 more"
     )
     assert not [r for r in report["risks"] if r["kind"] == "blueprint-major-bump"]
 

@@ -140,6 +140,13 @@ def test_warn_policy_reports_and_leaves_the_live_value(
         status = daemon.status()["destinations"]["dev/dev-1"]
         assert status["apps"]["qa/alpha"]["status"] == "drifted"
         assert status["apps"]["qa/beta"]["status"] == "in-sync"
+        # who changed what, for the status page: the manager of each differing field
+        fields = {f["field"]: f for f in status["apps"]["qa/alpha"]["drift_fields"]}
+        assert fields["data.x"]["change"] == "added"
+        assert fields["data.x"]["manager"] == "kubectl-create"
+        assert fields["data.x"]["time"]  # when that manager wrote it (managedFields)
+        assert fields["data.mode"]["change"] == "removed"
+        assert status["apps"]["qa/beta"]["drift_fields"] == []  # corrected: nothing left
         exposition = daemon.metrics.exposition().decode()
         assert 'midway_drift_detected_total{cluster="dev-1",env="dev",policy="warn"}' in exposition
 

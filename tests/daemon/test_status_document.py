@@ -23,12 +23,13 @@ from midway.daemon.status_document import (
     ContestedEntry,
     DestinationMemory,
     DestinationStatus,
+    DriftedField,
     Shards,
     StatusDocument,
     json_schema,
 )
 from midway.daemon.status_file import read_status, write_status
-from midway.drift.model import DesiredObject, DriftReport, ObjectDrift
+from midway.drift.model import DesiredObject, DriftReport, FieldDrift, ObjectDrift
 from midway.model import Destination, ObjectKey
 from midway.sync.changeset import ChangeSetEntry, ContestedField
 from midway.sync.destination import SyncResult
@@ -87,6 +88,17 @@ def _full_document() -> StatusDocument:
         last_correction=change,
         contested=(contested,),
         errors=(str(ALPHA.key),),
+        drift_fields=(
+            DriftedField(
+                object=str(ALPHA.key),
+                field="data.mode",
+                change="changed",
+                manager="kubectl-patch",
+                time="2026-01-01T00:00:00Z",
+                desired="fast",
+                live="slow",
+            ),
+        ),
     )
     dest = DestinationStatus(
         env="dev",
@@ -302,3 +314,33 @@ def test_the_reconciler_view_becomes_its_destination_entry() -> None:
         )
     )
     assert down.apps["qa/alpha"].status == "unknown" and not down.reachable
+
+
+def test_drift_fields_say_who_changed_what_of_objects_still_modified() -> None:
+    mode = FieldDrift(
+        pointer="/data/mode",
+        path="data.mode",
+        change="changed",
+        desired="fast",
+        live="slow",
+        manager="kubectl-patch",
+        time="2026-01-01T00:00:00Z",
+    )
+    ignored = FieldDrift(pointer="/data/x", path="data.x", change="added", ignored_by="rule")
+    apps = app_statuses(
+        [ALPHA, BETA],
+        {ALPHA.key: "modified", BETA.key: "in-sync"},
+        drift_fields={ALPHA.key: (mode, ignored), BETA.key: (mode,)},  # BETA: corrected since
+    )
+    assert apps["qa/alpha"].drift_fields == (
+        DriftedField(
+            object=str(ALPHA.key),
+            field="data.mode",
+            change="changed",
+            manager="kubectl-patch",
+            time="2026-01-01T00:00:00Z",
+            desired="fast",
+            live="slow",
+        ),
+    )
+    assert apps["qa/beta"].drift_fields == ()

@@ -75,8 +75,15 @@ def test_state_layout_is_env_cluster_namespace_app_kind_name(example_repo: Path)
 def test_one_app_change_re_evaluates_only_that_app(example_repo: Path, tmp_path: Path) -> None:
     cache = Cache(tmp_path / "cache")
     full = render(example_repo, cache)
-    units = {(o.unit.app, o.unit.env, o.unit.cluster) for o in full.objects}
-    assert full.evaluations == len(units)
+    labels = [o.body["metadata"]["labels"] for o in full.objects]
+    units = {
+        (o.unit.app, o.unit.env, o.unit.cluster)
+        for o, label in zip(full.objects, labels, strict=True)
+        if "midway.dev/resource" not in label
+    }
+    # one evaluation per app × destination and per provisioned resource (a service-port
+    # resource evaluates nothing: the provider's exports are read from its blueprint.yaml)
+    assert full.evaluations == len(units) + sum(1 for r in full.resources if r.provisioner)
 
     assert render(example_repo, cache).evaluations == 0
 

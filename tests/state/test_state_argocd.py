@@ -86,11 +86,18 @@ def test_applications_point_at_existing_app_directories(example_state: dict[str,
         env, cluster = path.split("/")[1:3]
         team_app = path.rsplit("/", 1)[1][: -len(".yaml")]
         assert meta["name"] == f"{team_app}-{env}-{cluster}"
-        source = spec["source"]
-        assert source["path"] in directories
-        assert source["path"].startswith(f"{env}/{cluster}/")
-        assert source["repoURL"] == SOURCE.repo_url and source["targetRevision"] == "main"
-        assert spec["destination"]["namespace"] == source["path"].split("/")[2]
+        # one source, or several when the app's objects span namespaces (a shared resource
+        # with Secret copies in its consumers' namespaces): the destination is its home
+        sources = spec["sources"] if "sources" in spec else [spec["source"]]
+        for source in sources:
+            assert source["path"] in directories
+            assert source["path"].startswith(f"{env}/{cluster}/")
+            assert source["repoURL"] == SOURCE.repo_url and source["targetRevision"] == "main"
+        home = f"{team_app.split('-', 1)[0]}-{team_app.split('-', 1)[1]}"
+        namespaces = [s["path"].split("/")[2] for s in sources]
+        assert spec["destination"]["namespace"] in namespaces
+        if len(sources) > 1:
+            assert spec["destination"]["namespace"] == home
         assert spec["destination"]["server"].startswith("https://")
         assert spec["project"] == "default"
         assert spec["syncPolicy"]["syncOptions"] == [
@@ -99,7 +106,7 @@ def test_applications_point_at_existing_app_directories(example_state: dict[str,
         ]
         assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
         assert meta["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
-    assert seen == 14  # 7 apps in dev + 7 in staging
+    assert seen == 16  # 8 Applications in dev + 8 in staging (7 apps and the shared ledger-db)
 
 
 def test_applicationset_and_root(example_state: dict[str, bytes]) -> None:

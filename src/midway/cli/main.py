@@ -30,6 +30,12 @@ VERBS: dict[str, tuple[str, str]] = {
     "status": ("midway.cli.status", "status"),
     "hooks": ("midway.cli.hooks", "hooks"),
     "state": ("midway.cli.state", "state"),
+    "schema": ("midway.cli.schema", "schema"),
+    "init": ("midway.cli.init", "init"),
+    "new": ("midway.cli.new", "new"),
+    "blueprint": ("midway.cli.blueprint", "blueprint"),
+    "explain": ("midway.cli.explain", "explain"),
+    "catalog": ("midway.cli.catalog", "catalog"),
     "rollout": ("midway.cli.rollout", "rollout"),
 }
 # One-shot verbs that end the process without tearing down the interpreter: freeing a
@@ -37,7 +43,20 @@ VERBS: dict[str, tuple[str, str]] = {
 # Long-running verbs (daemon, drift --watch) exit the normal way.
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head`
-QUICK_EXIT_VERBS = frozenset({"render", "check", "diff", "publish", "status", "hooks"})
+QUICK_EXIT_VERBS = frozenset(
+    {
+        "render",
+        "check",
+        "diff",
+        "publish",
+        "status",
+        "hooks",
+        "schema",
+        "explain",
+        "blueprint",
+        "catalog",
+    }
+)
 _invoked: list[str] = []
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from midway.config.documents import YAML_SUFFIXES, Documents
 from midway.config.ignore_rules import ignore_rules
+from midway.config.resources import merge_override, resource_requests
 from midway.config.semver import parse_range
 from midway.config.validation import did_you_mean
 from midway.config.yamlsource import LocationView
@@ -69,6 +70,7 @@ def _load_app(
             hint="use e.g. ^2 (any 2.x), ~1.4 (1.4.x), 1.4.0 (exact) or >=1.2 <2",
         )
     wanted = spec.get("environments")
+    resources = resource_requests(doc, ("spec", "resources"))
     app_envs: dict[str, AppEnvironment] = {}
     for env_name in wanted if wanted is not None else sorted(environments):
         env_where = doc.where(("spec", "environments", env_name))
@@ -80,11 +82,23 @@ def _load_app(
                 or f"known environments: {', '.join(sorted(environments))}",
             )
         entry = (wanted or {}).get(env_name) or {}
+        overrides = resource_requests(doc, ("spec", "environments", env_name, "resources"))
+        for res_name, override in overrides.items():
+            if res_name not in resources and not override.type:
+                raise MidwayError(
+                    f"environment {env_name} overrides resource `{res_name}`, which the app "
+                    "does not declare",
+                    override.source,
+                    hint=did_you_mean(res_name, sorted(resources))
+                    or "declare it under spec.resources, or give this entry a `type:` to add "
+                    f"a resource in {env_name} only",
+                )
         app_envs[env_name] = AppEnvironment(
             name=env_name,
             params=entry.get("params") or {},
             source=env_where,
             param_sources=LocationView(doc.locations, ("spec", "environments", env_name, "params")),
+            resources={n: merge_override(resources.get(n), o) for n, o in overrides.items()},
         )
     drift = spec.get("drift") or {}
     return App(
@@ -98,6 +112,7 @@ def _load_app(
         ignore=ignore_rules(doc, ("spec", "drift")),
         policy_drift=drift.get("policy"),
         all_environments=wanted is None,
+        resources=resources,
     )
 
 

@@ -14,6 +14,7 @@ import jsonschema_rs
 
 from midway.config.documents import Documents
 from midway.config.ignore_rules import ignore_rules
+from midway.config.resources import exports, provides
 from midway.config.semver import parse_version, sort_newest_first
 from midway.config.yamlsource import LocationView, YamlDocument
 from midway.errors import MidwayError, SourceLocation
@@ -146,6 +147,11 @@ def _load_blueprint(docs: Documents, path: str, dir_name: str, paths: list[str])
         source=doc.where(()),
         examples=_examples(doc),
         version_source=doc.where(("spec", "version")),
+        param_sources=LocationView(doc.locations, ("spec", "parameters")),
+        catalog_type=(spec.get("catalog") or {}).get("type"),
+        provides=provides(doc),
+        exports=exports(doc),
+        exports_source=doc.where(("spec", "exports")) if "exports" in spec else None,
     )
 
 

@@ -7,6 +7,7 @@ import re
 
 from midway.config.documents import YAML_SUFFIXES, Documents
 from midway.config.ignore_rules import ignore_rules
+from midway.config.resources import provisioner_rules
 from midway.config.yamlsource import LocationView
 from midway.errors import MidwayError, SourceLocation
 from midway.model import ArgoSyncPolicy, Cluster, Environment, Policy
@@ -104,4 +105,5 @@ def _load_environment(docs: Documents, path: str) -> Environment:
         source=doc.where(()),
         param_sources=LocationView(doc.locations, ("spec", "params")),
         namespace_source=doc.where(("spec", "namespace")) if "namespace" in spec else None,
+        provisioners=provisioner_rules(doc),
     )

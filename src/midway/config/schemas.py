@@ -36,7 +36,116 @@ _drift = {
     "additionalProperties": False,
     "properties": {
         "policy": {"enum": ["correct", "warn"], "description": "correct or warn"},
-        "ignore": {"type": "array", "items": _ignore_rule},
+        "ignore": {"type": "array", "items": _ignore_rule, "description": "drift ignore rules"},
+    },
+    "description": "how drift of the rendered objects is handled",
+}
+
+
+RESOURCE_NAME = r"^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$"
+RESOURCE_TYPE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# a shared resource's id: `name` (shared within the app's team) or `team/name`
+RESOURCE_ID = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+_resource_fields: dict[str, Any] = {
+    "type": {
+        "type": "string",
+        "pattern": RESOURCE_TYPE,
+        "description": "resource type, e.g. postgres, amqp, service-port",
+    },
+    "class": {
+        "type": "string",
+        "pattern": RESOURCE_TYPE,
+        "description": "class of the type the environment provides, e.g. default or ha",
+    },
+    "id": {
+        "type": "string",
+        "pattern": RESOURCE_ID,
+        "maxLength": 80,
+        "description": "shared resource id: the same type, class and id is one resource "
+        "(`name` within the team, `team/name` across teams)",
+    },
+    "params": {"type": "object", "description": "parameters for the provisioner"},
+    "metadata": {
+        "type": "object",
+        "description": "Score's resource metadata (annotations); passed to the provisioner",
+    },
+}
+
+_resources = {
+    "type": "object",
+    "description": "resources the app needs (Score's shape): name -> {type, class, id, params}",
+    "propertyNames": {"pattern": RESOURCE_NAME, "maxLength": 40},
+    "additionalProperties": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["type"],
+        "properties": _resource_fields,
+    },
+}
+
+_resource_overrides = {
+    "type": "object",
+    "description": "per-environment overrides of the app's resources (class, id, params)",
+    "propertyNames": {"pattern": RESOURCE_NAME, "maxLength": 40},
+    "additionalProperties": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": _resource_fields,
+    },
+}
+
+_provisioners = {
+    "type": "array",
+    "description": "which provisioner blueprint provides each resource type in this "
+    "environment; the most specific matching entry wins",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["type", "blueprint"],
+        "properties": {
+            "type": _resource_fields["type"],
+            "class": _resource_fields["class"],
+            "team": {"type": "string", "pattern": DNS_LABEL, "description": "only this team"},
+            "app": {
+                "type": "string",
+                "pattern": r"^[a-z0-9-]+/[a-z0-9-]+$",
+                "description": "only this app (team/app)",
+            },
+            "blueprint": {
+                "type": "string",
+                "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(@[^@\s]+( [^@\s]+)*)?$",
+                "description": "provisioner blueprint and version range, e.g. postgres-cnpg@^1",
+            },
+        },
+    },
+}
+
+_provides = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["type", "outputs"],
+    "description": "this blueprint is a provisioner: the resource type it provides",
+    "properties": {
+        "type": _resource_fields["type"],
+        "classes": {
+            "type": "array",
+            "items": {"type": "string", "pattern": RESOURCE_TYPE},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "classes it serves (default: [default])",
+        },
+        "stateful": {
+            "type": "boolean",
+            "description": "holds data: its objects are never pruned automatically",
+        },
+        "outputs": {
+            "type": "object",
+            "description": "output name -> JSON Schema of the value, `secret: true` for a "
+            "Secret reference {secretKeyRef: {name, key}}",
+            "propertyNames": {"pattern": r"^[a-zA-Z][a-zA-Z0-9_]*$"},
+            "additionalProperties": {"type": "object"},
+        },
     },
 }
 
@@ -48,9 +157,9 @@ def _kind(kind: str, spec: dict[str, Any], metadata: dict[str, Any]) -> dict[str
         "required": ["apiVersion", "kind", "metadata", "spec"],
         "properties": {
             "apiVersion": {"const": "midway.dev/v1", "description": "always midway.dev/v1"},
-            "kind": {"const": kind},
-            "metadata": metadata,
-            "spec": spec,
+            "kind": {"const": kind, "description": f"always {kind}"},
+            "metadata": {"description": "the name of this object", **metadata},
+            "spec": {"description": f"the {kind}'s content", **spec},
         },
     }
 
@@ -59,7 +168,7 @@ _plain_metadata = {
     "type": "object",
     "additionalProperties": False,
     "required": ["name"],
-    "properties": {"name": _name, "description": {"type": "string"}},
+    "properties": {"name": _name, "description": {"type": "string", "description": "for people"}},
 }
 
 BLUEPRINT = _kind(
@@ -70,12 +179,36 @@ BLUEPRINT = _kind(
         "required": ["version", "parameters"],
         "properties": {
             "version": {"type": "string", "description": "semantic version such as 1.3.0"},
-            "description": {"type": "string"},
+            "description": {
+                "type": "string",
+                "description": "what it provides (midway blueprint ls/show)",
+            },
             "parameters": {
                 "type": "object",
                 "description": "JSON Schema (draft 2020-12) of the app parameters",
             },
             "drift": _drift,
+            "catalog": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "how `midway catalog` shows apps of this blueprint in Backstage",
+                "properties": {
+                    "type": {
+                        "type": "string",
+                        "pattern": r"^[a-z0-9]+([-_.][a-z0-9]+)*$",
+                        "maxLength": 63,
+                        "description": "the Backstage Component type, e.g. service, worker, "
+                        "website, database (default: service)",
+                    }
+                },
+            },
+            "provides": _provides,
+            "exports": {
+                "type": "object",
+                "description": "outputs this workload exports to apps that consume it "
+                "(type service-port): name -> value with ${metadata.*}, ${env.*}, ${params.*}",
+                "propertyNames": {"pattern": r"^[a-zA-Z][a-zA-Z0-9_]*$"},
+            },
             "examples": {
                 "type": "array",
                 "description": "example requests `midway check` renders when the blueprint changes",
@@ -85,7 +218,7 @@ BLUEPRINT = _kind(
                     "required": ["name", "params"],
                     "properties": {
                         "name": {**_name, "maxLength": 20},
-                        "description": {"type": "string"},
+                        "description": {"type": "string", "description": "what it shows"},
                         "params": {"type": "object", "description": "the app's params"},
                         "environments": {
                             "type": "array",
@@ -110,6 +243,7 @@ ENVIRONMENT = _kind(
             "order": {"type": "integer", "description": "promotion order, dev < staging < prod"},
             "clusters": {
                 "type": "array",
+                "description": "the environment's clusters; each app renders for every one",
                 "minItems": 1,
                 "items": {
                     "type": "object",
@@ -132,31 +266,50 @@ ENVIRONMENT = _kind(
                 "description": "namespace template with {team}, {app}, {env}",
             },
             "params": {"type": "object", "description": "environment-wide parameter defaults"},
+            "provisioners": _provisioners,
             "policy": {
                 "type": "object",
+                "description": "what sync and the daemon may do here",
                 "additionalProperties": False,
                 "properties": {
-                    "drift": {"enum": ["correct", "warn"]},
-                    "prune": {"type": "boolean"},
-                    "allowEmptyPrune": {"type": "boolean"},
+                    "drift": {
+                        "enum": ["correct", "warn"],
+                        "description": "correct drift (re-apply) or only report it",
+                    },
+                    "prune": {
+                        "type": "boolean",
+                        "description": "delete objects that left the desired state",
+                    },
+                    "allowEmptyPrune": {
+                        "type": "boolean",
+                        "description": "allow a prune that leaves an app with no objects",
+                    },
                 },
             },
             "argocd": {
                 "type": "object",
+                "description": "the ArgoCD objects midway writes for this environment",
                 "additionalProperties": False,
                 "properties": {
-                    "mode": {"enum": ["applications", "applicationset"]},
-                    "namespace": {"type": "string"},
-                    "project": {"type": "string"},
-                    "repoURL": {"type": "string"},
-                    "targetRevision": {"type": "string"},
+                    "mode": {
+                        "enum": ["applications", "applicationset"],
+                        "description": "an Application per app, or an ApplicationSet per cluster",
+                    },
+                    "namespace": {"type": "string", "description": "namespace of ArgoCD"},
+                    "project": {"type": "string", "description": "ArgoCD project"},
+                    "repoURL": {"type": "string", "description": "state repo URL ArgoCD pulls"},
+                    "targetRevision": {
+                        "type": "string",
+                        "description": "state repo branch or revision ArgoCD follows",
+                    },
                     "syncPolicy": {
                         "type": "object",
+                        "description": "ArgoCD's automated sync (off unless set)",
                         "additionalProperties": False,
                         "properties": {
-                            "automated": {"type": "boolean"},
-                            "prune": {"type": "boolean"},
-                            "selfHeal": {"type": "boolean"},
+                            "automated": {"type": "boolean", "description": "sync new commits"},
+                            "prune": {"type": "boolean", "description": "ArgoCD prunes"},
+                            "selfHeal": {"type": "boolean", "description": "ArgoCD self-heals"},
                         },
                     },
                 },
@@ -185,10 +338,18 @@ APP = _kind(
                 "description": "environments to deploy to, with per-environment params",
                 "additionalProperties": {
                     "type": ["object", "null"],
+                    "description": "one environment ({} when it needs no params of its own)",
                     "additionalProperties": False,
-                    "properties": {"params": {"type": "object"}},
+                    "properties": {
+                        "params": {
+                            "type": "object",
+                            "description": "params for this environment (over spec.params)",
+                        },
+                        "resources": _resource_overrides,
+                    },
                 },
             },
+            "resources": _resources,
             "drift": _drift,
         },
     },
@@ -196,7 +357,11 @@ APP = _kind(
         "type": "object",
         "additionalProperties": False,
         "required": ["name", "team"],
-        "properties": {"name": _name, "team": _name, "description": {"type": "string"}},
+        "properties": {
+            "name": _name,
+            "team": _name,
+            "description": {"type": "string", "description": "for people"},
+        },
     },
 )
 
@@ -206,7 +371,11 @@ SETTINGS = _kind(
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "kubernetesVersion": {"type": "string", "pattern": r"^\d+\.\d+$"},
+            "kubernetesVersion": {
+                "type": "string",
+                "pattern": r"^\d+\.\d+$",
+                "description": 'Kubernetes version of clusters that name none, e.g. "1.31"',
+            },
             "teams": {
                 "description": "the team registry: a list of team names, or a mapping "
                 "name -> {owners, description}; apps/<team>/ must then be one of them",
@@ -217,10 +386,15 @@ SETTINGS = _kind(
                         "propertyNames": _name,
                         "additionalProperties": {
                             "type": ["object", "null"],
+                            "description": "one team",
                             "additionalProperties": False,
                             "properties": {
-                                "owners": {"type": "array", "items": {"type": "string"}},
-                                "description": {"type": "string"},
+                                "owners": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "description": "who owns the team (for people)",
+                                },
+                                "description": {"type": "string", "description": "for people"},
                             },
                         },
                     },
@@ -228,10 +402,11 @@ SETTINGS = _kind(
             },
             "state": {
                 "type": "object",
+                "description": "the state repo midway publishes to",
                 "additionalProperties": False,
                 "properties": {
                     "path": {"type": "string", "description": "local path or URL"},
-                    "branch": {"type": "string"},
+                    "branch": {"type": "string", "description": "its branch (default main)"},
                     "repoURL": {"type": "string", "description": "URL ArgoCD pulls from"},
                     "author": {
                         "type": "string",
@@ -242,6 +417,40 @@ SETTINGS = _kind(
                         "type": "string",
                         "pattern": r"^[^<>]+ <[^<>]+>$",
                         "description": "committer of state commits (default: the author)",
+                    },
+                },
+            },
+            "catalog": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "the Backstage catalog `midway catalog` writes (docs/catalog.md)",
+                "properties": {
+                    "publish": {
+                        "type": "boolean",
+                        "description": "`midway publish` also writes catalog/ into the state repo",
+                    },
+                    "system": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name", "owner"],
+                        "description": "one Backstage System for every app (default: one per team)",
+                        "properties": {
+                            "name": {**_name, "maxLength": 63},
+                            "owner": {
+                                **_name,
+                                "maxLength": 63,
+                                "description": "the Group (team) that owns the System",
+                            },
+                        },
+                    },
+                    "configRepoURL": {
+                        "type": "string",
+                        "pattern": "^https?://",
+                        "description": "browse URL of this config repo, for links to app files",
+                    },
+                    "configBranch": {
+                        "type": "string",
+                        "description": "branch those links point at (default: main)",
                     },
                 },
             },

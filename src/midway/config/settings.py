@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from midway.config.documents import Documents
-from midway.model import Settings
+from midway.model import CatalogSettings, Settings
 
 SETTINGS_PATH = "midway.yaml"
 
@@ -24,6 +24,18 @@ def load_settings(docs: Documents) -> Settings:
         source=doc.where(()),
         teams=_team_names(spec["teams"]) if "teams" in spec else None,
         teams_source=doc.where(("spec", "teams")) if "teams" in spec else None,
+        catalog=_catalog(spec.get("catalog") or {}),
+    )
+
+
+def _catalog(raw: dict[str, Any]) -> CatalogSettings:
+    system = raw.get("system") or {}
+    return CatalogSettings(
+        publish=bool(raw.get("publish", False)),
+        system=system.get("name"),
+        system_owner=system.get("owner"),
+        config_repo_url=raw.get("configRepoURL"),
+        config_branch=raw.get("configBranch", "main"),
     )
 
 

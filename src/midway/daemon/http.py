@@ -6,6 +6,7 @@
   holds no shard is ready (it is a healthy standby).
 - /metrics: Prometheus text format (see docs/daemon.md for the reference).
 - /status: the daemon status document as JSON (what `midway status` reads from the file).
+- everything else the portal answers (daemon/web/routes.py: the status page and /api/v1).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from midway.daemon.web.routes import Response
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,7 @@ class HttpEndpoints:
         ready: Callable[[], tuple[bool, list[str]]],
         metrics: Callable[[], bytes],
         status: Callable[[], dict[str, Any]] | None = None,
+        portal: Callable[[str, Mapping[str, str]], Response | None] | None = None,
     ) -> None:
         endpoints = self
 
@@ -46,6 +51,7 @@ class HttpEndpoints:
         self.ready = ready
         self.metrics = metrics
         self.status = status
+        self.portal = portal
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
         self.port = int(self.server.server_address[1])
@@ -65,20 +71,36 @@ class HttpEndpoints:
             elif path == "/status" and self.status is not None:
                 body = json.dumps(self.status(), indent=2, default=str).encode()
                 self._send(request, 200, "application/json", body)
+            elif self.portal is not None and (
+                answer := self.portal(request.path, dict(request.headers.items()))
+            ):
+                self._send(request, answer.status, answer.content_type, answer.body, answer.headers)
             else:
                 self._text(request, 404, "not found\n")
         except Exception:
             log.exception("http handler failed for %s", path)
             self._text(request, 500, "internal error\n")
 
+    def _portal(self, request: BaseHTTPRequestHandler) -> Response | None:
+        assert self.portal is not None
+        return self.portal(request.path, dict(request.headers.items()))
+
     @staticmethod
     def _text(request: BaseHTTPRequestHandler, code: int, text: str) -> None:
         HttpEndpoints._send(request, code, "text/plain; charset=utf-8", text.encode())
 
     @staticmethod
-    def _send(request: BaseHTTPRequestHandler, code: int, content_type: str, body: bytes) -> None:
+    def _send(
+        request: BaseHTTPRequestHandler,
+        code: int,
+        content_type: str,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         request.send_response(code)
         request.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         request.wfile.write(body)

@@ -67,7 +67,11 @@ def live_document(
                 entry, reachable=False, live=False, error=one_line(exc)
             )
             continue
-        apps = app_statuses(objects, {d.key: d.status for d in report.objects})
+        apps = app_statuses(
+            objects,
+            {d.key: d.status for d in report.objects},
+            drift_fields={d.key: d.fields for d in report.objects},
+        )
         before = known.get(str(destination))
         if before is not None:  # what a scan cannot see: from the daemon's file
             apps = {

@@ -45,7 +45,7 @@ from midway.daemon.reconcile_decisions import (
 from midway.daemon.reporting import ReconcilerView, reconciler_status
 from midway.daemon.status_document import DestinationStatus
 from midway.drift.evaluate import evaluate_object
-from midway.drift.model import ClusterFacts, DesiredObject, DriftStatus, ObjectDrift
+from midway.drift.model import ClusterFacts, DesiredObject, DriftStatus, FieldDrift, ObjectDrift
 from midway.drift.presets.hpa_replicas import may_be_hpa_scaled
 from midway.drift.scan import fetch_hpa_facts
 from midway.errors import ClusterError
@@ -119,6 +119,8 @@ class Reconciler:
         self._pending_apply: set[ObjectKey] = set()  # desired changed: apply even if in sync
         self._rollout: set[ObjectKey] = set()  # desired changed since the last applied commit
         self._verdicts: dict[ObjectKey, DriftStatus] = {}
+        # the differing fields (with their managers) of objects whose verdict is modified
+        self._drift_fields: dict[ObjectKey, tuple[FieldDrift, ...]] = {}
         self._failing: dict[ObjectKey, str] = {}
         # key -> (versions the cache may still show, wait until)
         self._own_writes: dict[ObjectKey, tuple[frozenset[str], float]] = {}
@@ -175,6 +177,7 @@ class Reconciler:
             for key in list(self._verdicts):
                 if key not in self._desired:
                     del self._verdicts[key]
+                    self._drift_fields.pop(key, None)
             if before is not None and {o.key for o in before} - set(self._desired):
                 # several commits in a row: keep what earlier ones still had to prune
                 pending = {o.key: o for o in self._prune_from or ()}
@@ -290,6 +293,7 @@ class Reconciler:
                     self._verdicts[key] = verdict
                 else:
                     self._verdicts.pop(key, None)
+                self._keep_drift_fields(key, verdict, drift)
                 self.version += 1
             placeholder = ObjectDrift(key=key, status="missing", path=desired.path, app=desired.app)
             self._record(failed_entry(desired, placeholder, self.destination, exc))
@@ -315,6 +319,8 @@ class Reconciler:
             if self._verdicts.get(key) != outcome.verdict:
                 self._verdicts[key] = outcome.verdict
                 self.version += 1
+            if self._keep_drift_fields(key, outcome.verdict, drift):
+                self.version += 1
         if outcome.count_correction:
             self.metrics.corrections.labels(*self.labels, entry.action).inc()
             if outcome.count_rollout:
@@ -336,6 +342,20 @@ class Reconciler:
             self._contest_detected(contested)
         if outcome.record:
             self._record(entry)
+
+    def _keep_drift_fields(
+        self, key: ObjectKey, verdict: DriftStatus | None, drift: ObjectDrift | None
+    ) -> bool:
+        """Remember who changed what while the object stays modified (under the lock);
+        True when that changed."""
+        fields = drift.counted_fields if verdict == "modified" and drift is not None else ()
+        if fields == self._drift_fields.get(key, ()):
+            return False
+        if fields:
+            self._drift_fields[key] = fields
+        else:
+            self._drift_fields.pop(key, None)
+        return True
 
     def _stale(
         self, key: ObjectKey, live: Mapping[str, Any] | None, queued: Queued[WorkItem]
@@ -485,6 +505,7 @@ class Reconciler:
                 recent=list(self._recent),
                 last_correction=dict(self._last_correction),
                 failing=dict(self._failing),
+                drift_fields=dict(self._drift_fields) if self.watch.reachable else {},
             )
         view = replace(
             copied,

@@ -19,8 +19,9 @@ from midway.daemon.status_document import (
     ContestedEntry,
     DestinationMemory,
     DestinationStatus,
+    DriftedField,
 )
-from midway.drift.model import DesiredObject
+from midway.drift.model import DesiredObject, FieldDrift
 from midway.model import Destination, ObjectKey
 from midway.sync.changeset import ChangeSetEntry, ContestedField
 from midway.sync.destination import SyncResult
@@ -68,6 +69,18 @@ def contested_entry(contested: ContestedField) -> ContestedEntry:
     )
 
 
+def drifted_field(key: ObjectKey, drift: FieldDrift) -> DriftedField:
+    return DriftedField(
+        object=str(key),
+        field=drift.path,
+        change=drift.change,
+        manager=drift.manager,
+        time=drift.time,
+        desired=drift.desired,
+        live=drift.live,
+    )
+
+
 def app_statuses(
     desired: Iterable[DesiredObject],
     verdicts: Mapping[ObjectKey, str],
@@ -76,11 +89,15 @@ def app_statuses(
     last_correction: Mapping[str, ChangeSummary] | None = None,
     contested: Sequence[ContestedEntry] = (),
     failing: Iterable[ObjectKey] = (),
+    drift_fields: Mapping[ObjectKey, Sequence[FieldDrift]] | None = None,
 ) -> dict[str, AppStatus]:
-    """Per app: blueprint, desired objects by verdict ("unknown" where none), status."""
+    """Per app: blueprint, desired objects by verdict ("unknown" where none), status, and
+    the differing fields of its objects still "modified" (`drift_fields`, by object)."""
     drift: dict[str, Counter[str]] = {}
     blueprints: dict[str, str | None] = {}
     errors: dict[str, list[str]] = {}
+    fields: dict[str, list[DriftedField]] = {}
+    differing = drift_fields or {}
     failed = set(failing)
     for obj in desired:
         app = obj.app or UNKNOWN_APP
@@ -90,6 +107,10 @@ def app_statuses(
         drift[app][verdicts.get(obj.key, "unknown")] += 1
         if obj.key in failed:
             errors.setdefault(app, []).append(str(obj.key))
+        if verdicts.get(obj.key) == "modified":
+            for f in differing.get(obj.key, ()):
+                if not f.ignored:
+                    fields.setdefault(app, []).append(drifted_field(obj.key, f))
     last = last_correction or {}
     apps = {}
     for app, counts in sorted(drift.items()):
@@ -102,6 +123,7 @@ def app_statuses(
             last_correction=last.get(app),
             contested=tuple(c for c in contested if c.app == app),
             errors=tuple(sorted(errors.get(app, ()))),
+            drift_fields=tuple(sorted(fields.get(app, ()), key=lambda f: (f.object, f.field))),
         )
     return apps
 
@@ -121,6 +143,7 @@ class ReconcilerView:
     last_correction: Mapping[str, ChangeSetEntry] = field(default_factory=dict)  # per app
     failing: Mapping[ObjectKey, str] = field(default_factory=dict)
     contested: Sequence[ContestedField] = ()
+    drift_fields: Mapping[ObjectKey, Sequence[FieldDrift]] = field(default_factory=dict)
 
 
 def reconciler_status(view: ReconcilerView) -> DestinationStatus:
@@ -133,6 +156,7 @@ def reconciler_status(view: ReconcilerView) -> DestinationStatus:
         last_correction={app: change_summary(e) for app, e in view.last_correction.items()},
         contested=contested,
         failing=(k for k in view.failing if k in view.desired),
+        drift_fields=view.drift_fields,
     )
     return DestinationStatus(
         env=view.destination.env,
@@ -173,6 +197,7 @@ def sync_result_status(
             last_correction=last,
             contested=reported,
             failing=(e.key for e in result.changes if e.error),
+            drift_fields={d.key: d.fields for d in result.report.objects},
         ),
         contested=reported,
         failing={str(e.key): e.reason for e in result.changes if e.error},

@@ -41,6 +41,7 @@ from midway.daemon.state_follower import StateFollower
 from midway.daemon.status_document import Shards, StatusDocument
 from midway.daemon.status_file import StatusWriter, default_status_path, read_status
 from midway.daemon.supervisor import DestinationSupervisor
+from midway.daemon.web.routes import Portal
 from midway.errors import MidwayError
 from midway.model import Destination
 from midway.state.location import StateLocation, is_url, parse_state_spec
@@ -233,6 +234,7 @@ class Daemon:
                 ready=self.ready,
                 metrics=self.metrics.exposition,
                 status=self.status,
+                portal=Portal(self.status_document, lambda: self.state.config).handle,
             ).start()
         except OSError as exc:
             raise MidwayError(

@@ -128,6 +128,43 @@ class ContestedEntry:
 
 
 @dataclass(frozen=True)
+class DriftedField:
+    """A field of a drifted object as reported, with who changed it and when (the field
+    manager owning the live value, from managedFields). Values are masked already."""
+
+    object: str
+    field: str  # readable path, e.g. spec.template.spec.containers[name=web].image
+    change: str  # changed | added | removed (seen from the live object)
+    manager: str | None = None
+    time: str | None = None  # that manager's last write (RFC 3339), when the server says
+    desired: Any = None
+    live: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "object": self.object,
+            "field": self.field,
+            "change": self.change,
+            "manager": self.manager,
+            "time": self.time,
+            "desired": self.desired,
+            "live": self.live,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DriftedField:
+        return cls(
+            object=str(data["object"]),
+            field=str(data["field"]),
+            change=str(data.get("change") or "changed"),
+            manager=_opt_str(data.get("manager")),
+            time=_opt_str(data.get("time")),
+            desired=data.get("desired"),
+            live=data.get("live"),
+        )
+
+
+@dataclass(frozen=True)
 class AppStatus:
     """One app on one destination."""
 
@@ -138,6 +175,7 @@ class AppStatus:
     last_correction: ChangeSummary | None = None
     contested: tuple[ContestedEntry, ...] = ()
     errors: tuple[str, ...] = ()  # objects whose reconcile keeps failing
+    drift_fields: tuple[DriftedField, ...] = ()  # of the objects still modified
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -148,6 +186,7 @@ class AppStatus:
             "last_correction": self.last_correction.to_json() if self.last_correction else None,
             "contested": [c.to_json() for c in self.contested],
             "errors": list(self.errors),
+            "drift_fields": [f.to_json() for f in self.drift_fields],
         }
 
     @classmethod
@@ -163,6 +202,7 @@ class AppStatus:
             last_correction=ChangeSummary.from_json(last) if last else None,
             contested=tuple(ContestedEntry.from_json(c) for c in data.get("contested") or ()),
             errors=tuple(str(e) for e in data.get("errors") or ()),
+            drift_fields=tuple(DriftedField.from_json(f) for f in data.get("drift_fields") or ()),
         )
 
 

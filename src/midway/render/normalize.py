@@ -96,8 +96,13 @@ def normalize_unit(
     cluster_name: str,
     namespace: str,
     blueprint: Blueprint,
+    extra_labels: Mapping[str, str] | None = None,
+    stateful: bool = False,
+    other_namespaces: frozenset[str] = frozenset(),
 ) -> list[NormalizedObject]:
-    """Normalise one evaluation's output. Raises MidwayError naming the app and blueprint."""
+    """Normalise one evaluation's output. Raises MidwayError naming the app and blueprint.
+    `extra_labels` mark a resource's objects; `stateful` ones are never pruned automatically
+    (`midway.dev/prune: disabled`, and ArgoCD told the same)."""
     where = SourceLocation(f"{blueprint.directory}/main.jsonnet")
     context = f"blueprint {blueprint.ref} for app {app.id} in {env_name}/{cluster_name}"
     if not isinstance(raw, dict | list):
@@ -115,7 +120,18 @@ def normalize_unit(
         )
     return [
         _normalize_object(
-            item, label, app, env_name, cluster_name, namespace, blueprint, where, context
+            item,
+            label,
+            app,
+            env_name,
+            cluster_name,
+            namespace,
+            blueprint,
+            where,
+            context,
+            extra_labels or {},
+            stateful,
+            other_namespaces,
         )
         for label, item in items
     ]
@@ -175,6 +191,9 @@ def _normalize_object(
     blueprint: Blueprint,
     where: SourceLocation,
     context: str,
+    extra_labels: Mapping[str, str],
+    stateful: bool,
+    other_namespaces: frozenset[str] = frozenset(),
 ) -> NormalizedObject:
     label = f"object {position if position.startswith('#') else f'`{position}`'} of {context}"
     if not isinstance(item, dict):
@@ -205,6 +224,8 @@ def _normalize_object(
     cluster_scoped = kind in CLUSTER_SCOPED_KINDS
     given_ns = meta.get("namespace")
     target_ns = "" if cluster_scoped else namespace
+    if not cluster_scoped and isinstance(given_ns, str) and given_ns in other_namespaces:
+        target_ns = given_ns  # a provisioner's copy in a consumer's namespace
     if given_ns not in (None, "", target_ns):
         raise MidwayError(
             f"{kind} {name} from {context} sets metadata.namespace `{given_ns}`",
@@ -226,6 +247,7 @@ def _normalize_object(
             LABEL_APP: app.name,
             LABEL_TEAM: app.team,
             LABEL_ENV: env_name,
+            **extra_labels,
         }
     )
     if cluster_scoped:
@@ -235,6 +257,10 @@ def _normalize_object(
     annotations = dict(new_meta.get("annotations") or {})
     annotations[ANNOTATION_BLUEPRINT] = blueprint.ref
     _check_prune_annotation(annotations, kind, name, where, context)
+    if stateful:
+        # a stateful resource's data goes with its objects: never pruned by midway or ArgoCD
+        annotations[ANNOTATION_PRUNE] = PRUNE_DISABLED
+        annotations.setdefault(ANNOTATION_ARGOCD_SYNC_OPTIONS, ARGOCD_PROTECTION)
     if (
         kind in PRUNE_PROTECTED_KINDS
         and annotations.get(ANNOTATION_PRUNE) != PRUNE_ALLOW

@@ -21,9 +21,12 @@ from midway.config.targets import unknown_environment
 from midway.config.validation import did_you_mean
 from midway.errors import MidwayError, MidwayErrors
 from midway.model import (
+    JSON,
     LABEL_APP,
     LABEL_ENV,
     LABEL_MANAGED_BY,
+    LABEL_RESOURCE,
+    LABEL_RESOURCE_TYPE,
     LABEL_TEAM,
     MANAGED_BY_VALUE,
     App,
@@ -35,11 +38,16 @@ from midway.model import (
     RenderedObject,
     RenderResult,
     RenderUnit,
+    ResolvedResource,
     Rollout,
 )
-from midway.render import pool
+from midway.render import layout, pool
 from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
 from midway.render.error_groups import group_unit_errors
+from midway.render.graph.outputs import SECRET_REF_KEY, export_values
+from midway.render.graph.placeholders import PlaceholderError, Ref, substitute
+from midway.render.graph.plan import GraphPlan, Placement, ResourceNode, plan_graph
+from midway.render.graph.secret_refs import SecretUse, marker
 from midway.render.normalize import NormalizedObject, namespace_for
 from midway.render.ownership import Claim, ownership_errors
 from midway.render.params import (
@@ -90,6 +98,11 @@ class _Unit:
     request: EvalRequest | None = None
     context: pool.UnitContext | None = None
     merged: MergedParams | None = None
+    node: ResourceNode | None = None  # set for a resource's provisioner unit
+    # local resource name -> the unit rendering it (None: a service-port, no unit)
+    resources: dict[str, _Unit | None] = field(default_factory=dict)
+    bound: dict[str, ResourceNode] = field(default_factory=dict)  # local name -> graph node
+    depth: int = 0  # render wave: resources before the units that use their outputs
     rollout: Rollout | None = None  # the rollout that chose `blueprint` here, if any
     own: Blueprint | None = None  # then: the version the app's own range resolves to
 
@@ -104,6 +117,7 @@ Row = list[str]
 class _Outcome:
     rows: list[Row] = field(default_factory=list)
     unvalidated: list[str] = field(default_factory=list)
+    outputs: dict[str, JSON] | None = None  # a provisioner's outputs
 
 
 def _digest(parts: Iterable[str]) -> str:
@@ -140,24 +154,37 @@ def render_config(
 def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) -> RenderResult:
     cache = options.cache if options.cache is not None else Cache()
     errors: list[MidwayError] = []
-    units, resolved, versions = _plan(config, source, options, errors)
-    content_keys = cache.get_many(INPUT_NAMESPACE, (u.input_key for u in units))
+    digests = _Digests(source)
+    units, resolved, versions = _plan(config, options, errors, digests)
+    graph = plan_graph(config, _placements(config, options), errors)
+    resource_units = _resource_units(config, graph, units, digests, errors)
+    all_units = [*resource_units, *units]
+    content_keys = cache.get_many(INPUT_NAMESPACE, (u.input_key for u in all_units))
     with contextlib.ExitStack() as stack:
         # Units the cache cannot answer are known now: their workers start (and warm up)
         # while the cached outputs of the others are read.
-        unknown = [u for u in units if u.input_key not in content_keys]
+        unknown = [u for u in all_units if u.input_key not in content_keys]
         early = stack.enter_context(_worker_pool(unknown, options)) if unknown else None
         outcomes = _cached_outputs(content_keys, cache)
-        pending = [u for u in units if u.input_key not in outcomes]
+        pending = [u for u in all_units if u.input_key not in outcomes and u.depth != _BLOCKED]
         evaluations = 0
         if pending:
             worker_pool = early or stack.enter_context(_worker_pool(pending, options))
-            evaluations = _evaluate_pending(
-                pending, source, cache, options, errors, outcomes, worker_pool
-            )
-    result = _assemble(units, outcomes, errors, ownership=options.ownership)
+            # in waves: a resource renders before the units that use its outputs
+            for depth in sorted({u.depth for u in pending}):
+                wave = [
+                    u
+                    for u in pending
+                    if u.depth == depth
+                    and all(d is None or d.input_key in outcomes for d in u.resources.values())
+                ]
+                if wave:
+                    evaluations += _evaluate_pending(
+                        config, wave, source, cache, options, errors, outcomes, worker_pool
+                    )
+    result = _assemble(all_units, outcomes, errors, ownership=options.ownership)
     MidwayErrors.raise_if_any(errors)
-    used = [outcomes[u.input_key] for u in units if u.input_key in outcomes]
+    used = [outcomes[u.input_key] for u in all_units if u.input_key in outcomes]
     return RenderResult(
         config=config,
         objects=tuple(result),
@@ -166,18 +193,42 @@ def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) ->
         resolved=resolved,
         versions=versions,
         unvalidated=tuple(unvalidated_kinds(used)),
+        resources=_resolved_resources(graph, resource_units, units, outcomes),
     )
 
 
+class _Digests:
+    """Identities (git blob ids) of the inputs, combined per blueprint and for lib/ + vendor/."""
+
+    def __init__(self, source: ConfigSource) -> None:
+        self.source = source
+        self.paths = source.paths()
+        self.shared = _digest(
+            f"{p}={source.digest(p)}" for p in self.paths if p.startswith(SHARED_ROOTS)
+        )
+        self._blueprints: dict[str, str] = {}
+
+    def blueprint(self, blueprint: Blueprint) -> str:
+        found = self._blueprints.get(blueprint.directory)
+        if found is None:
+            prefix = blueprint.directory + "/"
+            found = _digest(
+                f"{p}={self.source.digest(p)}" for p in self.paths if p.startswith(prefix)
+            )
+            self._blueprints[blueprint.directory] = found
+        return found
+
+    def file(self, path: str) -> str:
+        return self.source.digest(path)
+
+
 def _plan(
-    config: ConfigRepo, source: ConfigSource, options: RenderOptions, errors: list[MidwayError]
+    config: ConfigRepo, options: RenderOptions, errors: list[MidwayError], digests: _Digests
 ) -> tuple[list[_Unit], dict[str, str], dict[str, dict[str, str]]]:
     """Every unit to render with its input key: a hash of the identities (blob ids) of
     everything its output depends on — the app file, the environment file, the blueprint's
-    files, lib/ and vendor/ — so an unchanged unit is found without merging params."""
-    paths = source.paths()
-    shared_digest = _digest(f"{p}={source.digest(p)}" for p in paths if p.startswith(SHARED_ROOTS))
-    blueprint_digests: dict[str, str] = {}
+    files, lib/ and vendor/ — so an unchanged unit is found without merging params.
+    Units using resources add their resources' keys (`_resource_units`)."""
     units: list[_Unit] = []
     resolved: dict[str, str] = {}
     versions: dict[str, dict[str, str]] = {}
@@ -188,53 +239,238 @@ def _plan(
             errors.append(exc)
             continue
         resolved[app.id] = own.ref
-        app_digest = source.digest(app.source.path)
-        for env_name in app.environments:
-            if options.env is not None and env_name != options.env:
-                continue
+        app_digest = digests.file(app.source.path)
+        for env, cluster in _destinations(config, app, options):
             # a rollout may set the version per environment (config/rollouts.py)
-            rollout = config.rollout_for(app, env_name) if config.rollouts else None
-            blueprint = own if rollout is None else resolve_blueprint(config, app, env_name)
-            versions.setdefault(app.id, {})[env_name] = blueprint.ref
-            if blueprint.directory not in blueprint_digests:
-                prefix = blueprint.directory + "/"
-                blueprint_digests[blueprint.directory] = _digest(
-                    f"{p}={source.digest(p)}" for p in paths if p.startswith(prefix)
+            rollout = config.rollout_for(app, env.name) if config.rollouts else None
+            blueprint = own if rollout is None else resolve_blueprint(config, app, env.name)
+            versions.setdefault(app.id, {})[env.name] = blueprint.ref
+            blueprint_digest = digests.blueprint(blueprint)
+            k8s_version = options.kubernetes_version or cluster.kubernetes_version
+            input_key = _digest(
+                [
+                    "input",
+                    ENGINE_VERSION,
+                    OUTPUT_FORMAT,
+                    blueprint.ref,
+                    blueprint_digest,
+                    digests.shared,
+                    app.id,
+                    app_digest,
+                    digests.file(env.source.path),
+                    cluster.name,
+                    k8s_version,
+                ]
+            )
+            units.append(
+                _Unit(
+                    RenderUnit(app.id, env.name, cluster.name),
+                    app,
+                    blueprint,
+                    env,
+                    cluster,
+                    k8s_version,
+                    input_key,
+                    _digest([blueprint_digest, digests.shared]),
+                    depth=_LAST_WAVE,
+                    rollout=rollout,
+                    own=own if rollout is not None else None,
                 )
-            env = config.environments[env_name]
-            env_digest = source.digest(env.source.path)
-            for cluster in env.clusters:
-                k8s_version = options.kubernetes_version or cluster.kubernetes_version
-                input_key = _digest(
-                    [
-                        "input",
-                        ENGINE_VERSION,
-                        OUTPUT_FORMAT,
-                        blueprint.ref,
-                        blueprint_digests[blueprint.directory],
-                        shared_digest,
-                        app.id,
-                        app_digest,
-                        env_digest,
-                        cluster.name,
-                        k8s_version,
-                    ]
-                )
-                units.append(
-                    _Unit(
-                        RenderUnit(app.id, env.name, cluster.name),
-                        app,
-                        blueprint,
-                        env,
-                        cluster,
-                        k8s_version,
-                        input_key,
-                        _digest([blueprint_digests[blueprint.directory], shared_digest]),
-                        rollout=rollout,
-                        own=own if rollout is not None else None,
-                    )
-                )
+            )
     return units, resolved, versions
+
+
+_LAST_WAVE = 1 << 30  # apps render after every resource
+_BLOCKED = -1  # a unit whose resources could not be planned
+
+
+def _destinations(
+    config: ConfigRepo, app: App, options: RenderOptions
+) -> Iterable[tuple[Environment, Cluster]]:
+    """Where one app goes: each cluster of each of its environments (in the selection)."""
+    for env_name in app.environments:
+        if options.env is not None and env_name != options.env:
+            continue
+        env = config.environments[env_name]
+        for cluster in env.clusters:
+            yield env, cluster
+
+
+def _placements(config: ConfigRepo, options: RenderOptions) -> Iterable[Placement]:
+    """Every app in every destination of the selection, selected apps or not: a resource's
+    consumers and a service-port's provider are found among all apps."""
+    for app in config.apps.values():
+        for env, cluster in _destinations(config, app, options):
+            yield Placement(app, env, cluster)
+
+
+def _resource_units(
+    config: ConfigRepo,
+    graph: GraphPlan,
+    units: list[_Unit],
+    digests: _Digests,
+    errors: list[MidwayError],
+) -> list[_Unit]:
+    """A unit per provisioned resource the selected units use (and the resources those use),
+    in graph order; each consumer's input key then covers its resources' keys."""
+    by_uid: dict[str, _Unit] = {}
+    needed: set[str] = set()
+    for item in units:
+        for uid in graph.bindings.get((item.app.id, item.env.name, item.cluster.name), {}).values():
+            needed.add(uid)
+    stack = sorted(u for u in needed if graph.has(u))
+    while stack:
+        for dep_uid in graph.node(stack.pop()).deps.values():
+            if dep_uid not in needed:
+                needed.add(dep_uid)
+                stack.append(dep_uid)
+    needed = {uid for uid in needed if graph.has(uid)}
+    for node in graph.nodes:  # topological: dependencies first
+        if node.key not in needed or node.provisioner is None:
+            continue
+        blueprint = node.provisioner
+        k8s_version = node.cluster.kubernetes_version
+        deps = {name: by_uid.get(uid) for name, uid in sorted(node.deps.items())}
+        consumers = sorted({(c.app, c.name, c.namespace) for c in node.consumers})
+        input_key = _digest(
+            [
+                "resource",
+                ENGINE_VERSION,
+                OUTPUT_FORMAT,
+                blueprint.ref,
+                digests.blueprint(blueprint),
+                digests.shared,
+                node.uid,
+                _canonical_json(dict(node.request.params)),
+                node.class_,
+                _canonical_json(consumers),
+                digests.file(node.env.source.path),
+                node.cluster.name,
+                k8s_version,
+                *(_dep_key(d) for d in deps.values()),
+            ]
+        )
+        unit_app = node.owner.id if not node.shared else f"{node.owner.team}/{node.name}"
+        by_uid[node.key] = _Unit(
+            RenderUnit(unit_app, node.env.name, node.cluster.name),
+            node.pseudo_app,
+            blueprint,
+            node.env,
+            node.cluster,
+            k8s_version,
+            input_key,
+            _digest([digests.blueprint(blueprint), digests.shared]),
+            node=node,
+            resources=dict(deps),
+            bound={name: graph.node(uid) for name, uid in sorted(node.deps.items())},
+            depth=node.depth,
+        )
+    for item in units:
+        unit_key = (item.app.id, item.env.name, item.cluster.name)
+        local = graph.bindings.get(unit_key)
+        if unit_key in graph.failed or (local and not all(graph.has(u) for u in local.values())):
+            item.depth = _BLOCKED  # its resource problem is reported; nothing to render
+            continue
+        if not local:
+            continue
+        item.resources = {name: by_uid.get(uid) for name, uid in sorted(local.items())}
+        item.bound = {name: graph.node(uid) for name, uid in sorted(local.items())}
+        extra = [item.input_key]
+        for name, uid in sorted(local.items()):
+            dep = by_uid.get(uid)
+            node = graph.node(uid)
+            if dep is not None:
+                extra.append(f"{name}={dep.input_key}")
+            elif node.provider is not None:
+                extra.append(f"{name}={_provider_key(config, node, digests, errors)}")
+        item.input_key = _digest(extra)
+    return list(by_uid.values())
+
+
+def _resolved_resources(
+    graph: GraphPlan,
+    resource_units: list[_Unit],
+    units: list[_Unit],
+    outcomes: Mapping[str, _Outcome],
+) -> tuple[ResolvedResource, ...]:
+    """The graph as rendered: each node the selection uses, with its outputs (secret ones as
+    references) and the state paths of its objects."""
+    by_key = {u.node.key: u for u in resource_units if u.node is not None}
+    used = set(by_key)
+    for item in units:
+        used.update(n.key for n in item.bound.values())
+    found: list[ResolvedResource] = []
+    for node in graph.nodes:
+        if node.key not in used:
+            continue
+        unit = by_key.get(node.key)
+        outcome = outcomes.get(unit.input_key) if unit is not None else None
+        outputs: dict[str, JSON] = {}
+        for name, value in ((outcome.outputs or {}) if outcome else {}).items():
+            if isinstance(value, dict) and SECRET_REF_KEY in value:
+                ref = value[SECRET_REF_KEY]
+                value = f"secretKeyRef:{ref['name']}/{ref['key']}"
+            outputs[name] = value
+        paths = tuple(sorted(row[4] for row in outcome.rows)) if outcome else ()
+        home = node.owner if not node.shared else None
+        home_app = home.id if home is not None else f"{node.owner.team}/{node.name}"
+        directory = (
+            layout.app_directory(
+                node.env.name,
+                node.cluster.name,
+                node.namespace,
+                home.name if home is not None else node.name,
+            )
+            if node.provisioner is not None
+            else ""  # a service-port renders nothing
+        )
+        found.append(
+            ResolvedResource(
+                destination=node.destination,
+                uid=node.uid,
+                type=node.type,
+                class_=node.class_,
+                id=node.id,
+                name=node.name,
+                namespace=node.namespace,
+                directory=directory,
+                provisioner=node.provisioner.ref if node.provisioner else None,
+                provider_app=node.provider.app.id if node.provider else None,
+                stateful=node.stateful,
+                shared=node.shared,
+                consumers=tuple(sorted(node.consumers, key=lambda c: (c.app, c.name))),
+                depends_on=tuple(sorted(graph.node(k).uid for k in node.deps.values())),
+                outputs=outputs,
+                paths=paths,
+                home_app=home_app,
+            )
+        )
+    found.sort(key=lambda r: (r.destination, r.uid))
+    return tuple(found)
+
+
+def _dep_key(dep: _Unit | None) -> str:
+    return dep.input_key if dep is not None else "-"
+
+
+def _provider_key(
+    config: ConfigRepo, node: ResourceNode, digests: _Digests, errors: list[MidwayError]
+) -> str:
+    """What a service-port's outputs depend on: the provider's file and blueprint."""
+    assert node.provider is not None
+    try:
+        blueprint = resolve_blueprint(config, node.provider.app)
+    except MidwayError:
+        return "-"  # reported for the provider itself
+    return _digest(
+        [
+            "provider",
+            node.provider.app.id,
+            digests.file(node.provider.app.source.path),
+            blueprint.ref,
+            digests.blueprint(blueprint),
+        ]
+    )
 
 
 def _cached_outputs(content_keys: Mapping[str, str], cache: Cache) -> dict[str, _Outcome]:
@@ -250,11 +486,14 @@ def _cached_outputs(content_keys: Mapping[str, str], cache: Cache) -> dict[str, 
 
 def _decode(text: str) -> _Outcome:
     data = orjson.loads(text)
-    return _Outcome(data["o"], data["u"])
+    return _Outcome(data["o"], data["u"], data.get("r"))
 
 
 def _encode(outcome: _Outcome) -> str:
-    return orjson.dumps({"o": outcome.rows, "u": outcome.unvalidated}).decode()
+    data: dict[str, object] = {"o": outcome.rows, "u": outcome.unvalidated}
+    if outcome.outputs is not None:
+        data["r"] = outcome.outputs
+    return orjson.dumps(data).decode()
 
 
 def _canonical_json(value: object) -> str:
@@ -268,24 +507,44 @@ def _rows(objects: Iterable[NormalizedObject]) -> list[Row]:
     ]
 
 
-def _prepare(item: _Unit) -> None:
-    """Merge params and build the exact Jsonnet inputs and the content key."""
+def _prepare(item: _Unit, outcomes: Mapping[str, _Outcome], config: ConfigRepo) -> None:
+    """Merge params, fill in placeholders and build the exact Jsonnet inputs and the content
+    key. Raises MidwayError (a placeholder that cannot be resolved)."""
     app, env, cluster, blueprint = item.app, item.env, item.cluster, item.blueprint
-    item.merged = merge_params(blueprint, env, app)
-    namespace = namespace_for(env.namespace_template, app, env.name)
-    app_json = _canonical_json(
-        {
-            "name": app.name,
-            "team": app.team,
-            "id": app.id,
-            "labels": {
-                LABEL_MANAGED_BY: MANAGED_BY_VALUE,
-                LABEL_APP: app.name,
-                LABEL_TEAM: app.team,
-                LABEL_ENV: env.name,
-            },
-        }
+    node = item.node
+    merged = merge_params(blueprint, env, app)
+    owner = node.owner if node is not None else app  # whose directory and labels
+    namespace = (
+        node.namespace if node is not None else namespace_for(env.namespace_template, app, env.name)
     )
+    uses: dict[str, SecretUse] = {}
+    metadata_app = app if node is None or node.shared else node.owner
+    values = _fill_placeholders(item, merged, metadata_app, namespace, outcomes, config, uses)
+    item.merged = MergedParams(values, merged.layers)
+    labels = {
+        LABEL_MANAGED_BY: MANAGED_BY_VALUE,
+        LABEL_APP: owner.name,
+        LABEL_TEAM: owner.team,
+        LABEL_ENV: env.name,
+    }
+    app_doc: dict[str, object] = {"name": app.name, "team": app.team, "id": app.id}
+    extra_labels: dict[str, str] = {}
+    if node is not None:
+        extra_labels = {LABEL_RESOURCE: node.name, LABEL_RESOURCE_TYPE: node.type}
+        labels.update(extra_labels)
+        app_doc["id"] = f"{owner.team}/{node.name}"
+        app_doc["resource"] = {
+            "type": node.type,
+            "class": node.class_,
+            "id": node.id,
+            "shared": node.shared,
+            "consumers": [
+                {"app": c.app, "resource": c.name, "namespace": c.namespace}
+                for c in sorted(node.consumers, key=lambda c: (c.app, c.name))
+            ],
+        }
+    app_doc["labels"] = labels
+    app_json = _canonical_json(app_doc)
     major, _, minor = cluster.kubernetes_version.partition(".")
     env_json = _canonical_json(
         {
@@ -302,10 +561,21 @@ def _prepare(item: _Unit) -> None:
             },
         }
     )
-    params_json = _canonical_json(item.merged.values)
+    params_json = _canonical_json(values)
     item.request = EvalRequest(app_json, env_json, params_json)
     item.context = pool.UnitContext(
-        app, env.name, cluster.name, namespace, blueprint, item.k8s_version
+        owner,
+        env.name,
+        cluster.name,
+        namespace,
+        blueprint,
+        item.k8s_version,
+        extra_labels=tuple(sorted(extra_labels.items())),
+        other_namespaces=tuple(sorted({c.namespace for c in node.consumers} - {namespace}))
+        if node is not None
+        else (),
+        stateful=node.stateful if node is not None else False,
+        secret_uses=tuple(sorted(uses.items())),
     )
     item.key = _digest(
         [
@@ -317,7 +587,127 @@ def _prepare(item: _Unit) -> None:
             app_json,
             env_json,
             params_json,
+            _canonical_json(sorted(uses)),
         ]
+    )
+
+
+def _fill_placeholders(
+    item: _Unit,
+    merged: MergedParams,
+    metadata_app: App,
+    namespace: str,
+    outcomes: Mapping[str, _Outcome],
+    config: ConfigRepo,
+    uses: dict[str, SecretUse],
+) -> dict[str, JSON]:
+    """The merged params with `${...}` resolved (docs/resources.md, "Placeholders")."""
+    env, cluster = item.env, item.cluster
+    what = f"resource `{item.node.request.name}`" if item.node else f"app {item.app.id}"
+
+    def resolve(ref: Ref) -> JSON:
+        root, rest = ref.root, ref.parts[1:]
+        if root == "metadata":
+            known = {"name": metadata_app.name, "team": metadata_app.team}
+            if len(rest) == 1 and rest[0] in known:
+                return known[rest[0]]
+            raise PlaceholderError(
+                f"`{ref.text}` is not a metadata field",
+                hint="use ${metadata.name} or ${metadata.team}",
+            )
+        if root == "env":
+            known = {"name": env.name, "namespace": namespace, "cluster": cluster.name}
+            if len(rest) == 1 and rest[0] in known:
+                return known[rest[0]]
+            raise PlaceholderError(
+                f"`{ref.text}` is not an environment field",
+                hint="use ${env.name}, ${env.namespace} or ${env.cluster}",
+            )
+        if len(rest) != 2:
+            raise PlaceholderError(
+                f"`{ref.text}` must name a resource and one of its outputs",
+                hint="write ${resources.<name>.<output>}, e.g. ${resources.db.host}",
+            )
+        name, output = rest
+        if name not in item.resources:
+            choices = sorted(item.resources)
+            raise PlaceholderError(
+                f"`{ref.text}` names the resource `{name}`, which {what} does not declare"
+                + (f" in {env.name}" if item.node is None else ""),
+                hint=did_you_mean(name, choices)
+                or (
+                    f"its resources: {', '.join(choices)}"
+                    if choices
+                    else "declare it under spec.resources"
+                ),
+            )
+        return _output(ref, name, output, item, outcomes, config, uses)
+
+    try:
+        filled = substitute(merged.values, resolve)
+        assert isinstance(filled, dict)
+        return filled
+    except PlaceholderError as exc:
+        at = getattr(exc, "path", ())
+        raise MidwayError(
+            f"{exc.message} (in {env.name}/{cluster.name})",
+            merged.where(at) or item.app.source,
+            hint=exc.hint,
+        ) from None
+
+
+def _output(
+    ref: Ref,
+    name: str,
+    output: str,
+    item: _Unit,
+    outcomes: Mapping[str, _Outcome],
+    config: ConfigRepo,
+    uses: dict[str, SecretUse],
+) -> JSON:
+    dep = item.resources[name]
+    if dep is None:  # a service-port: the provider's exports
+        outputs = _service_outputs(item, name, config)
+        declared: dict[str, bool] = dict.fromkeys(outputs, False)
+    else:
+        assert dep.blueprint.provides is not None
+        declared = {o.name: o.secret for o in dep.blueprint.provides.outputs.values()}
+        outcome = outcomes.get(dep.input_key)
+        outputs = dict(outcome.outputs or {}) if outcome is not None else {}
+    if output not in declared:
+        raise PlaceholderError(
+            f"`{ref.text}`: resource `{name}` has no output `{output}`",
+            hint=did_you_mean(output, sorted(declared))
+            or f"its outputs: {', '.join(sorted(declared)) or 'none'}",
+        )
+    value = outputs.get(output)
+    if declared[output] and isinstance(value, dict):
+        target = value[SECRET_REF_KEY]
+        label = ref.text[2:-1]
+        uses[label] = SecretUse(ref.text, item.app.source)
+        return marker(str(target["name"]), str(target["key"]), label)
+    return value
+
+
+def _service_outputs(item: _Unit, name: str, config: ConfigRepo) -> dict[str, JSON]:
+    """What a service-port gives: the provider app's blueprint `exports` in this destination."""
+    node = item.bound[name]
+    assert node.provider is not None
+    provider = node.provider
+    blueprint = resolve_blueprint(config, provider.app)
+    if not blueprint.exports:
+        raise PlaceholderError(
+            f"app {provider.app.id} (blueprint {blueprint.ref}) exports no outputs to consume",
+            hint="its blueprint declares `spec.exports` (host, port, url…) for service-port "
+            "consumers; ask the platform team",
+        )
+    params = merge_params(blueprint, provider.env, provider.app).values
+    namespace = namespace_for(provider.env.namespace_template, provider.app, provider.env.name)
+    return export_values(
+        blueprint,
+        params,
+        {"name": provider.app.name, "team": provider.app.team},
+        {"name": provider.env.name, "namespace": namespace, "cluster": provider.cluster.name},
     )
 
 
@@ -330,6 +720,7 @@ def _worker_pool(units: list[_Unit], options: RenderOptions) -> pool.WorkerPool:
 
 
 def _evaluate_pending(
+    config: ConfigRepo,
     pending: list[_Unit],
     source: ConfigSource,
     cache: Cache,
@@ -342,7 +733,7 @@ def _evaluate_pending(
     unit_errors: list[tuple[MidwayError, RenderUnit]] = []
     try:
         return _evaluate_units(
-            pending, source, cache, options, errors, unit_errors, outcomes, worker_pool
+            config, pending, source, cache, options, errors, unit_errors, outcomes, worker_pool
         )
     finally:
         # each distinct error once, with the apps and destinations it affects (lines for
@@ -352,6 +743,7 @@ def _evaluate_pending(
 
 
 def _evaluate_units(
+    config: ConfigRepo,
     pending: list[_Unit],
     source: ConfigSource,
     cache: Cache,
@@ -361,8 +753,15 @@ def _evaluate_units(
     outcomes: dict[str, _Outcome],
     worker_pool: pool.WorkerPool,
 ) -> int:
+    prepared: list[_Unit] = []
     for item in pending:
-        _prepare(item)
+        try:
+            _prepare(item, outcomes, config)
+        except MidwayError as exc:
+            unit_errors.append((exc, item.unit))
+            continue
+        prepared.append(item)
+    pending = prepared
     stored = cache.get_many(CACHE_NAMESPACE, (u.key for u in pending))
     misses: dict[str, _Unit] = {}
     waiting: list[_Unit] = []
@@ -421,7 +820,9 @@ def _evaluate_units(
             if unit_result.error is not None:
                 failed[group, index] = (unit_result.error.to_error(), item.unit)
                 continue
-            outcome = _Outcome(_rows(unit_result.objects), list(unit_result.unvalidated))
+            outcome = _Outcome(
+                _rows(unit_result.objects), list(unit_result.unvalidated), unit_result.outputs
+            )
             by_key[item.key] = outcome
             cache.put(CACHE_NAMESPACE, item.key, _encode(outcome))
             for input_key in inputs.get(item.key, ()):

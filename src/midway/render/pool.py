@@ -36,6 +36,9 @@ from midway.errors import MidwayError, SourceLocation
 from midway.model import JSON, App, Blueprint
 from midway.render import budget
 from midway.render.engine import EvalRequest, describe_failure, evaluate_batch, warm_binding
+from midway.render.graph import secret_refs
+from midway.render.graph.outputs import split_provisioner_output
+from midway.render.graph.secret_refs import SecretUse
 from midway.render.normalize import NormalizedObject, normalize_unit
 
 DEFAULT_TIMEOUT_S = budget.DEFAULT_TIMEOUT_S
@@ -66,6 +69,11 @@ class UnitContext:
     namespace: str
     blueprint: Blueprint
     kubernetes_version: str
+    extra_labels: tuple[tuple[str, str], ...] = ()  # a resource's marks (midway.dev/resource)
+    stateful: bool = False  # a stateful resource: its objects are never pruned automatically
+    # a resource's consumers' namespaces: its provisioner may place objects there (Secrets)
+    other_namespaces: tuple[str, ...] = ()
+    secret_uses: tuple[tuple[str, SecretUse], ...] = ()  # secret placeholders in the params
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,7 @@ class UnitResult:
     objects: tuple[NormalizedObject, ...] = ()
     unvalidated: tuple[str, ...] = ()  # "<apiVersion> <kind>" unknown to the offline schemas
     error: ErrorInfo | None = None
+    outputs: dict[str, JSON] | None = None  # a provisioner's checked outputs
 
 
 # on_batch(group index, [(unit index, result), ...]) as each batch finishes
@@ -182,7 +191,13 @@ def _evaluate_and_check(batch: Batch) -> tuple[list[UnitResult], int]:
         if error is not None:
             results.append(UnitResult(error=_eval_error(error, blueprint_dir, ctx)))
             continue
+        outputs: dict[str, JSON] | None = None
+        context = f"{ctx.blueprint.ref} for app {ctx.app.id} in {ctx.env_name}/{ctx.cluster_name}"
         try:
+            if ctx.blueprint.provides is not None:
+                raw, outputs = split_provisioner_output(raw, ctx.blueprint, context)
+            if ctx.secret_uses:
+                raw = secret_refs.rewrite(raw, dict(ctx.secret_uses), f"blueprint {context}")
             objects = normalize_unit(
                 raw,
                 app=ctx.app,
@@ -190,11 +205,17 @@ def _evaluate_and_check(batch: Batch) -> tuple[list[UnitResult], int]:
                 cluster_name=ctx.cluster_name,
                 namespace=ctx.namespace,
                 blueprint=ctx.blueprint,
+                extra_labels=dict(ctx.extra_labels),
+                stateful=ctx.stateful,
+                other_namespaces=frozenset(ctx.other_namespaces),
             )
         except MidwayError as exc:
             results.append(UnitResult(error=ErrorInfo.of(exc)))
             continue
-        results.append(_check_schemas(objects, ctx))
+        result = _check_schemas(objects, ctx)
+        if result.error is None and outputs is not None:
+            result = dataclasses.replace(result, outputs=outputs)
+        results.append(result)
     return results, size
 
 

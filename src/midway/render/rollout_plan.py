@@ -2,10 +2,11 @@
 
 Pure (no Jsonnet): for every app a rollout selects, in every environment of the app — rolled
 out or not yet — the version it renders now, the rollout's target version and the app's
-params checked against the target's schema. An app that is invalid under the new version is
-listed with its exact errors before any environment switches it (`midway rollout status`);
-in an environment the rollout already covers, the render refuses it at the rollout's line
-(`rollout_refusal`), not at the app's.
+params checked against the target's schema (values holding a `${...}` placeholder are left
+to the render, which fills them from the resource graph first). An app that is invalid under
+the new version is listed with its exact errors before any environment switches it
+(`midway rollout status`); in an environment the rollout already covers, the render refuses
+it at the rollout's line (`rollout_refusal`), not at the app's.
 """
 
 from __future__ import annotations
@@ -15,15 +16,19 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
-from midway.config.validation import did_you_mean
-from midway.errors import MidwayError, MidwayErrors
-from midway.model import App, Blueprint, BlueprintRequest, ConfigRepo, Environment, Rollout
-from midway.render.params import (
-    merge_params,
-    resolve_blueprint,
-    resolve_request,
-    validate_params,
+from midway.config.validation import did_you_mean, schema_errors
+from midway.errors import MidwayError, MidwayErrors, SourceLocation
+from midway.model import (
+    App,
+    Blueprint,
+    BlueprintRequest,
+    ConfigRepo,
+    Environment,
+    ParamPath,
+    Rollout,
 )
+from midway.render.graph.placeholders import refs_in
+from midway.render.params import merge_params, resolve_blueprint, resolve_request
 
 EnvState = Literal["rolled-out", "next", "pending"]
 SCHEMA_FILE = "rollout-status.schema.json"
@@ -33,6 +38,32 @@ SCHEMA_VERSION = 1
 def _problem_lines(error: MidwayError) -> tuple[str, ...]:
     found = error.errors if isinstance(error, MidwayErrors) else (error,)
     return tuple(f"{e.source}: {e.message}" if e.source else e.message for e in found)
+
+
+# Where a param value holds a `${...}` placeholder: the resource graph fills it at render
+# time (docs/resources.md), so the raw text is not what the schema will see.
+_DEFERRED = SourceLocation("${...}")
+
+
+def errors_under(blueprint: Blueprint, env: Environment, app: App) -> tuple[str, ...]:
+    """`file:line: message` of every schema violation of the app's merged params under
+    `blueprint` in `env`; values holding a placeholder are left to the render."""
+    merged = merge_params(blueprint, env, app)
+    deferred = [at for at, _ in refs_in(merged.values)]
+
+    def locate(path: ParamPath) -> SourceLocation:
+        if any(tuple(path[: len(d)]) == d for d in deferred):
+            return _DEFERRED
+        return merged.where(path) or app.source
+
+    problems = schema_errors(
+        blueprint.parameters, merged.values, locate, prefix="params", subject="parameter"
+    )
+    return tuple(
+        f"{p.source}: {p.message} (blueprint {blueprint.ref}, environment {env.name})"
+        for p in problems
+        if p.source != _DEFERRED
+    )
 
 
 def rollout_refusal(
@@ -47,9 +78,7 @@ def rollout_refusal(
     range (`own`) accepts the params, the rollout is what broke it: blamed on the rollout's
     environment line, the app's lines kept in the detail. Otherwise the error is the app's
     (or the environment's) anyway and stays where it is."""
-    try:
-        validate_params(own, env, app, merge_params(own, env, app))
-    except MidwayError:
+    if errors_under(own, env, app):
         return error
     return MidwayError(
         f"rollout {rollout.name} moves app {app.id} to {blueprint.ref} in {env.name}, but the "
@@ -126,12 +155,7 @@ def plan_rollout(config: ConfigRepo, rollout: Rollout) -> RolloutPlan:
                 current = resolve_blueprint(config, app, env.name).ref
             except MidwayError:
                 current = "(unresolved)"
-            merged = merge_params(target_bp, env, app)
-            try:
-                validate_params(target_bp, env, app, merged)
-                errors: tuple[str, ...] = ()
-            except MidwayError as exc:
-                errors = _problem_lines(exc)
+            errors = errors_under(target_bp, env, app)
             units.append(
                 UnitPlan(app.id, env.name, current, target_bp.ref, env.name in listed, errors)
             )

@@ -74,9 +74,14 @@ def application_name(*parts: str) -> str:
 
 
 def argocd_files(
-    config: ConfigRepo, objects: Iterable[RenderedObject], source: ArgoSource
+    config: ConfigRepo,
+    objects: Iterable[RenderedObject],
+    source: ArgoSource,
+    home_namespaces: Mapping[tuple[str, str, str], str] | None = None,
 ) -> dict[str, bytes]:
-    """Every ArgoCD file of the state tree: {state path: YAML bytes}."""
+    """Every ArgoCD file of the state tree: {state path: YAML bytes}. `home_namespaces`
+    ((env, cluster, app id) -> namespace) names the destination namespace of an Application
+    whose objects span namespaces (a shared resource with copies in its consumers')."""
     by_destination: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(
         lambda: defaultdict(set)
     )
@@ -97,8 +102,10 @@ def argocd_files(
                 continue
             for app_id, dirs in sorted(apps.items()):
                 team, app = app_id.split("/", 1)
-                namespaces = [d.split("/")[2] for d in dirs]
-                namespace = next((n for n in namespaces if n != CLUSTER_SCOPED_DIR), "")
+                namespaces = sorted(d.split("/")[2] for d in dirs)
+                namespace = (home_namespaces or {}).get((env.name, cluster.name, app_id)) or next(
+                    (n for n in namespaces if n != CLUSTER_SCOPED_DIR), ""
+                )
                 body = application(
                     env, cluster, _AppDirs(team, app, tuple(sorted(dirs)), namespace), source
                 )

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 
 import yaml
 
+from midway.catalog.build import build_catalog
+from midway.catalog.files import CATALOG_DIR, catalog_files
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.model import RenderResult
 from midway.objects import yamlload
@@ -31,22 +33,43 @@ replaces the whole tree.
 
     kubectl apply -n argocd -f argocd/root.yaml
 """
+README_CATALOG = b"""
+    catalog/all.yaml                                        Backstage: register this Location
+    catalog/<kind>-<name>.yaml                              one Backstage entity per file
+"""
 
 
 def state_files(result: RenderResult, source: ArgoSource) -> dict[str, bytes]:
     """Everything the state branch holds for this render, by path."""
-    reserved = [e for e in result.config.environments if e in (ARGOCD_DIR, README_PATH)]
+    reserved = [
+        e for e in result.config.environments if e in (ARGOCD_DIR, CATALOG_DIR, README_PATH)
+    ]
     if reserved:
         env = result.config.environments[reserved[0]]
         raise MidwayError(
             f"environment name `{reserved[0]}` is reserved in the state repo",
             env.source,
-            hint="the state repo keeps ArgoCD objects under argocd/; rename the environment",
+            hint="the state repo keeps ArgoCD objects under argocd/ and the Backstage catalog "
+            "under catalog/; rename the environment",
         )
     files = dict(result.files)
-    files.update(argocd_files(result.config, result.objects, source))
+    files.update(argocd_files(result.config, result.objects, source, _shared_homes(result)))
     files[README_PATH] = README
+    if result.config.settings.catalog.publish:
+        # no Application or ApplicationSet points at catalog/ (state/argocd.py): ArgoCD
+        # never applies these files; Backstage reads them from git
+        files.update(catalog_files(build_catalog(result), CATALOG_DIR))
+        files[README_PATH] = README + README_CATALOG
     return files
+
+
+def _shared_homes(result: RenderResult) -> dict[tuple[str, str, str], str]:
+    """A shared resource's Application lives in its home namespace, not a consumer's."""
+    return {
+        (r.destination.env, r.destination.cluster, r.home_app): r.namespace
+        for r in result.resources
+        if r.shared
+    }
 
 
 def check_single_objects(files: Mapping[str, bytes], paths: Iterable[str]) -> None:

@@ -1,0 +1,1 @@
+"""The daemon's read-only status page and its JSON API (docs/portal.md)."""
