@@ -15,11 +15,12 @@ def test_ls_lists_versions_and_users(example_repo: Path, run_cli: RunCli) -> Non
     assert "web-service        2.1.0, 1.4.0  5     Stateless HTTP service" in out
     code, out, _ = run_cli("--config", str(example_repo), "blueprint", "ls", "-o", "json")
     by_name = {b["name"]: b for b in json.loads(out)}
-    assert by_name["worker"]["versions"] == ["1.2.0"] and by_name["worker"]["apps"] == 2
+    # 1.3.0 beside 1.2.0 (rollouts/worker-1.3.yaml moves the dev apps): two apps, not four
+    assert by_name["worker"]["versions"] == ["1.3.0", "1.2.0"] and by_name["worker"]["apps"] == 2
 
 
 def test_show_has_a_parameter_table_and_examples(example_repo: Path, run_cli: RunCli) -> None:
-    code, out, err = run_cli("--config", str(example_repo), "blueprint", "show", "worker")
+    code, out, err = run_cli("--config", str(example_repo), "blueprint", "show", "worker@~1.2")
     assert code == 0, err
     assert out.startswith("worker 1.2.0  (blueprints/worker/)\n")
     assert "used by: payments/ledger-worker, search/indexer" in out
@@ -49,4 +50,4 @@ def test_show_mistakes_exit_2(example_repo: Path, run_cli: RunCli) -> None:
     code, _, err = run_cli("--config", str(example_repo), "blueprint", "show", "workr")
     assert code == 2 and "did you mean `worker`" in err
     code, _, err = run_cli("--config", str(example_repo), "blueprint", "show", "worker@^3")
-    assert code == 2 and "versions: 1.2.0" in err
+    assert code == 2 and "versions: 1.3.0, 1.2.0" in err

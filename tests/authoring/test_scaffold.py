@@ -181,7 +181,7 @@ def test_new_app_refuses_a_value_the_blueprint_rejects(example_repo: Path, run_c
     [
         (("pay/ments/x", "--blueprint", "worker"), "is not TEAM/NAME"),
         (("payments/x", "--blueprint", "workr"), "did you mean `worker`"),
-        (("payments/x", "--blueprint", "worker@^9"), "available versions: 1.2.0"),
+        (("payments/x", "--blueprint", "worker@^9"), "available versions: 1.3.0, 1.2.0"),
         (("payments/x", "--blueprint", "worker", "--env", "qa"), "environment `qa` does not"),
         (("payments/x", "--blueprint", "worker", "--param", "imag=a"), "did you mean `image`"),
         (("payments/checkout", "--blueprint", "web-service", "--param", "image=a/b:1"), "exists"),

@@ -53,14 +53,18 @@ class BlueprintDetail:
 
 
 def _users(config: ConfigRepo) -> dict[str, list[str]]:
-    """blueprint ref -> app ids (apps whose blueprint does not resolve are left out)."""
+    """blueprint ref -> app ids rendering it in some environment (a rollout's version where
+    one applies; apps whose blueprint does not resolve are left out)."""
     users: dict[str, list[str]] = {}
     for app_id, app in config.apps.items():
-        try:
-            ref = resolve_blueprint(config, app).ref
-        except MidwayError:
-            continue
-        users.setdefault(ref, []).append(app_id)
+        refs: set[str] = set()
+        for env in app.environments or [None]:
+            try:
+                refs.add(resolve_blueprint(config, app, env).ref)
+            except MidwayError:
+                continue
+        for ref in sorted(refs):
+            users.setdefault(ref, []).append(app_id)
     return users
 
 
@@ -71,7 +75,7 @@ def list_blueprints(config: ConfigRepo) -> tuple[BlueprintSummary, ...]:
             name=name,
             versions=tuple(str(bp.version) for bp in versions),
             description=versions[0].description,
-            apps=sum(len(users.get(bp.ref, ())) for bp in versions),
+            apps=len({a for bp in versions for a in users.get(bp.ref, ())}),
         )
         for name, versions in sorted(config.blueprints.items())
     )

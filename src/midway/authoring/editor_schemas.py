@@ -37,6 +37,7 @@ FILES: dict[str, tuple[str, ...]] = {
     "Environment": ("environments/*.yaml", "environments/*.yml"),
     "Blueprint": ("blueprints/*/blueprint.yaml",),
     "Settings": ("midway.yaml",),
+    "Rollout": ("rollouts/*.yaml", "rollouts/*.yml"),
 }
 DEFAULT_DIR = ".midway/schemas"
 

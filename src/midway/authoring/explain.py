@@ -112,7 +112,8 @@ def explain(
     environments = _environments(config, app, env, cluster)
     explained = []
     for environment in environments:
-        merged = merge_params(blueprint, environment, app)
+        # a rollout may render another version there: its defaults and schema apply
+        merged = merge_params(resolve_blueprint(config, app, environment.name), environment, app)
         rows = tuple(_explain_params(blueprint, merged))
         if param is not None:
             rows = _only(rows, param, environment)

@@ -477,7 +477,7 @@ ROLLOUT = _kind(
         "additionalProperties": False,
         "required": ["blueprint", "to", "environments"],
         "properties": {
-            "blueprint": _name,
+            "blueprint": {**_name, "description": "the blueprint whose apps move, e.g. worker"},
             "to": {"type": "string", "minLength": 1, "description": "version range, e.g. ~1.3"},
             "environments": {
                 "type": "array",
@@ -505,15 +505,15 @@ ROLLOUT = _kind(
                 "maxLength": 63,
                 "description": "lower-case letters, digits, '-' and '.', e.g. worker-1.3",
             },
-            "description": {"type": "string"},
+            "description": {"type": "string", "description": "for people"},
         },
     },
 )
 
 BY_KIND: dict[str, dict[str, Any]] = {
-    "Rollout": ROLLOUT,
     "Blueprint": BLUEPRINT,
     "Environment": ENVIRONMENT,
     "App": APP,
     "Settings": SETTINGS,
+    "Rollout": ROLLOUT,
 }
