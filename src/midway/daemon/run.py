@@ -44,6 +44,7 @@ from midway.daemon.supervisor import DestinationSupervisor
 from midway.daemon.web.routes import Portal
 from midway.errors import MidwayError
 from midway.model import Destination
+from midway.render.rollout_plan import rollouts_of
 from midway.state.location import StateLocation, is_url, parse_state_spec
 from midway.sync.contests import ContestTracker
 
@@ -234,7 +235,11 @@ class Daemon:
                 ready=self.ready,
                 metrics=self.metrics.exposition,
                 status=self.status,
-                portal=Portal(self.status_document, lambda: self.state.config).handle,
+                portal=Portal(
+                    self.status_document,
+                    lambda: self.state.config,
+                    rollouts=lambda blueprint: rollouts_of(self.state.config, blueprint),
+                ).handle,
             ).start()
         except OSError as exc:
             raise MidwayError(

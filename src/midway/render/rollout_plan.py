@@ -194,6 +194,16 @@ def rollout_plans(config: ConfigRepo, name: str | None = None) -> list[RolloutPl
     return [plan_rollout(config, config.rollouts[n]) for n in names]
 
 
+def rollouts_of(config: ConfigRepo | None, blueprint: str) -> list[dict[str, Any]]:
+    """The status page's rollouts of one blueprint (`Portal(rollouts=...)`): the entries of
+    `rollout status -o json` for it, every rollout (in progress or complete) by name."""
+    if config is None:
+        return []
+    plans = [plan_rollout(config, r) for r in config.rollouts.values() if r.blueprint == blueprint]
+    rollouts: list[dict[str, Any]] = to_data(plans)["rollouts"]
+    return rollouts
+
+
 def schema() -> dict[str, Any]:
     text = resources.files("midway.render").joinpath(SCHEMA_FILE).read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)

@@ -79,7 +79,7 @@ class Portal:
     `document()` is the daemon's current status document; `config()` the config repo of
     the state commit being applied (None before the first one): it adds the apps that are
     deployed nowhere yet, resolved params and blueprint versions. `rollouts(blueprint)`
-    lists the rollouts of a blueprint in progress (none until something tracks them).
+    lists the rollouts of a blueprint (the daemon: render/rollout_plan.rollouts_of).
     """
 
     def __init__(

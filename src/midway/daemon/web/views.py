@@ -304,9 +304,9 @@ class BlueprintView:
     description: str | None
     versions: tuple[str, ...]  # versions the config has, newest first
     in_use: tuple[VersionInUse, ...]
-    # Rollouts of a version across environments: not tracked by midway yet. The seam:
-    # `Portal(rollouts=...)` hands blueprint_view what a rollout tracker knows (JSON
-    # objects); the page shows them when there are any.
+    # Rollouts of this blueprint (rollouts/*.yaml): `Portal(rollouts=...)` hands blueprint_view
+    # their `rollout status` JSON (the daemon wires render/rollout_plan.rollouts_of); the page
+    # shows them when there are any.
     rollouts: tuple[Mapping[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
