@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from midway.errors import SourceLocation
 from midway.objects.apiversion import group_of
+from midway.objects.labelselector import LabelSelector
 
 API_VERSION = "midway.dev/v1"
 FIELD_MANAGER = "midway"
@@ -77,8 +78,18 @@ class Cluster:
     server: str
     kubernetes_version: str
     context: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)  # placement selects on these
     # where `server:` is written: the cluster's identity, named in wrong-cluster errors
     server_source: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Which clusters of an environment an app goes to (config/placement.py)."""
+
+    selector: LabelSelector
+    allow_empty: bool = False  # a selector that matches no cluster is then no error
+    source: SourceLocation = field(default_factory=lambda: SourceLocation("apps"), compare=False)
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,7 @@ class Blueprint:
     policy_drift: DriftMode | None = None
     source: SourceLocation = field(default_factory=lambda: SourceLocation("blueprints"))
     examples: tuple[BlueprintExample, ...] = ()
+    placement: Placement | None = None  # the default of apps that do not say (None: all)
 
     @cached_property
     def ref(self) -> str:
@@ -159,6 +171,7 @@ class AppEnvironment:
     params: Mapping[str, JSON]
     source: SourceLocation
     param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict)
+    placement: Placement | None = None  # replaces the app's placement in this environment
 
 
 @dataclass(frozen=True)
@@ -174,6 +187,7 @@ class App:
     policy_drift: DriftMode | None = None
     # no `environments:` in the file: the app goes to every environment, prod included
     all_environments: bool = False
+    placement: Placement | None = None  # None: the blueprint's default, else every cluster
 
     @property
     def id(self) -> str:

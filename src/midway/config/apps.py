@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from midway.config.documents import YAML_SUFFIXES, Documents
 from midway.config.ignore_rules import ignore_rules
+from midway.config.placement import parse_placement
 from midway.config.semver import parse_range
 from midway.config.validation import did_you_mean
 from midway.config.yamlsource import LocationView
@@ -85,6 +86,7 @@ def _load_app(
             params=entry.get("params") or {},
             source=env_where,
             param_sources=LocationView(doc.locations, ("spec", "environments", env_name, "params")),
+            placement=parse_placement(doc, ("spec", "environments", env_name, "placement")),
         )
     drift = spec.get("drift") or {}
     return App(
@@ -98,6 +100,7 @@ def _load_app(
         ignore=ignore_rules(doc, ("spec", "drift")),
         policy_drift=drift.get("policy"),
         all_environments=wanted is None,
+        placement=parse_placement(doc, ("spec", "placement")),
     )
 
 

@@ -9,6 +9,7 @@ import jsonschema_rs
 
 from midway.config.documents import Documents
 from midway.config.ignore_rules import ignore_rules
+from midway.config.placement import parse_placement
 from midway.config.semver import parse_version, sort_newest_first
 from midway.config.yamlsource import LocationView, YamlDocument
 from midway.errors import MidwayError, SourceLocation
@@ -136,6 +137,7 @@ def _load_blueprint(docs: Documents, path: str, dir_name: str, paths: list[str])
         policy_drift=drift.get("policy"),
         source=doc.where(()),
         examples=_examples(doc),
+        placement=parse_placement(doc, ("spec", "placement")),
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from midway.config.placement import LABELS_SCHEMA, PLACEMENT_SCHEMA
+
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 _name = {
@@ -76,6 +78,7 @@ BLUEPRINT = _kind(
                 "description": "JSON Schema (draft 2020-12) of the app parameters",
             },
             "drift": _drift,
+            "placement": PLACEMENT_SCHEMA,
             "examples": {
                 "type": "array",
                 "description": "example requests `midway check` renders when the blueprint changes",
@@ -124,6 +127,7 @@ ENVIRONMENT = _kind(
                             "description": 'Kubernetes minor version such as "1.31"',
                         },
                         "context": {"type": "string", "description": "kubeconfig context"},
+                        "labels": LABELS_SCHEMA,
                     },
                 },
             },
@@ -186,9 +190,10 @@ APP = _kind(
                 "additionalProperties": {
                     "type": ["object", "null"],
                     "additionalProperties": False,
-                    "properties": {"params": {"type": "object"}},
+                    "properties": {"params": {"type": "object"}, "placement": PLACEMENT_SCHEMA},
                 },
             },
+            "placement": PLACEMENT_SCHEMA,
             "drift": _drift,
         },
     },

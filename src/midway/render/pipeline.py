@@ -16,6 +16,7 @@ import orjson
 
 from midway import gc_pause
 from midway.cache import Cache
+from midway.config.placement import placed_clusters
 from midway.config.source import ConfigSource
 from midway.config.targets import unknown_environment
 from midway.config.validation import did_you_mean
@@ -193,7 +194,7 @@ def _plan(
                 continue
             env = config.environments[env_name]
             env_digest = source.digest(env.source.path)
-            for cluster in env.clusters:
+            for cluster in placed_clusters(app, blueprint, env):  # its placement, in order
                 k8s_version = options.kubernetes_version or cluster.kubernetes_version
                 input_key = _digest(
                     [
