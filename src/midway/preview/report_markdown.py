@@ -169,6 +169,16 @@ def _blast(report: DiffReport) -> list[str]:
     if not causes:
         return []
     lines = ["", "#### 💥 Blast radius", ""]
+    for new in report.blast.new_destinations:
+        named = ", ".join(f"`{a}`" for a in new.apps[:MAX_BLAST_ROWS])
+        more = (
+            f" and {len(new.apps) - MAX_BLAST_ROWS} more" if len(new.apps) > MAX_BLAST_ROWS else ""
+        )
+        lines += [
+            f"**new destination {new.destination}: {len(new.apps)} apps**"
+            + (f" ({named}{more})" if new.apps else ""),
+            "",
+        ]
     envs = report.changeset.environments
     for cause in causes:
         files = ", ".join(f"`{f}`" for f in cause.files[:5])
