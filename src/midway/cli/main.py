@@ -30,6 +30,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "status": ("midway.cli.status", "status"),
     "hooks": ("midway.cli.hooks", "hooks"),
     "state": ("midway.cli.state", "state"),
+    "promote": ("midway.cli.promote", "promote"),
 }
 # One-shot verbs that end the process without tearing down the interpreter: freeing a
 # 1,000-app render object by object took ~30 ms, longer than some of the commands themselves.
