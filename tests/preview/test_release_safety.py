@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from midway.preview.release_safety import schema_tightenings
+from midway.config.semver import parse_version
+from midway.model import Blueprint, ConfigRepo, Settings
+from midway.preview.release_safety import releases, schema_tightenings
 from support.example import RunCli
 from support.previewrepo import ConfigHistory
 
@@ -201,3 +203,29 @@ def test_a_major_release_may_break(run_cli: RunCli, history: ConfigHistory) -> N
     )
     _, found = risks(run_cli, history)
     assert breaking(found) == []
+
+
+def blueprint(version: str, directory: str) -> Blueprint:
+    v = parse_version(version)
+    assert v is not None
+    return Blueprint("worker", v, "", {"type": "object"}, directory)
+
+
+def config(*blueprints: Blueprint) -> ConfigRepo:
+    ordered = sorted(blueprints, key=lambda bp: bp.version, reverse=True)
+    return ConfigRepo(Settings(), {"worker": tuple(ordered)}, {}, {})
+
+
+def test_a_release_pairs_with_its_directory_else_the_newest_lower_version() -> None:
+    old_1, old_2 = (
+        blueprint("1.2.0", "blueprints/worker@1"),
+        blueprint("2.0.0", "blueprints/worker"),
+    )
+    in_place = blueprint("1.3.0", "blueprints/worker@1")
+    beside = blueprint("2.1.0", "blueprints/worker@2.1")
+    major = blueprint("3.0.0", "blueprints/worker@3")
+    found = releases(config(old_1, old_2), config(in_place, old_2, beside, major))
+    assert [(str(r.old.version), str(r.new.version), r.level) for r in found] == [
+        ("1.2.0", "1.3.0", "minor"),
+        ("2.0.0", "2.1.0", "minor"),
+    ]  # 3.0.0 follows nothing of its major: a major release is no minor pretending

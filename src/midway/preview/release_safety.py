@@ -174,7 +174,7 @@ def releases(base: ConfigRepo, head: ConfigRepo) -> list[Release]:
             candidates = [bp for bp in same_dir if bp in lower] or lower
             if candidates:
                 found.append(Release(max(candidates, key=lambda bp: bp.version), new))
-    return found
+    return sorted(found, key=lambda r: (r.name, r.new.version))
 
 
 def _same_request(old: App, new: App) -> bool:
