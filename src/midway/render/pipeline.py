@@ -16,6 +16,7 @@ import orjson
 
 from midway import gc_pause
 from midway.cache import Cache
+from midway.config.placement import placed_clusters
 from midway.config.source import ConfigSource
 from midway.config.targets import unknown_environment
 from midway.config.validation import did_you_mean
@@ -45,7 +46,7 @@ from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
 from midway.render.error_groups import group_unit_errors
 from midway.render.graph.outputs import SECRET_REF_KEY, export_values
 from midway.render.graph.placeholders import PlaceholderError, Ref, substitute
-from midway.render.graph.plan import GraphPlan, Placement, ResourceNode, plan_graph
+from midway.render.graph.plan import GraphPlan, PlacedApp, ResourceNode, plan_graph
 from midway.render.graph.secret_refs import SecretUse, marker
 from midway.render.normalize import NormalizedObject, namespace_for
 from midway.render.ownership import Claim, ownership_errors
@@ -235,7 +236,7 @@ def _plan(
         resolved[app.id] = blueprint.ref
         blueprint_digest = digests.blueprint(blueprint)
         app_digest = digests.file(app.source.path)
-        for env, cluster in _destinations(config, app, options):
+        for env, cluster in _destinations(config, app, blueprint, options):
             k8s_version = options.kubernetes_version or cluster.kubernetes_version
             input_key = _digest(
                 [
@@ -273,23 +274,28 @@ _BLOCKED = -1  # a unit whose resources could not be planned
 
 
 def _destinations(
-    config: ConfigRepo, app: App, options: RenderOptions
+    config: ConfigRepo, app: App, blueprint: Blueprint, options: RenderOptions
 ) -> Iterable[tuple[Environment, Cluster]]:
-    """Where one app goes: each cluster of each of its environments (in the selection)."""
+    """Where one app goes: the clusters its placement selects, in each of its environments
+    (in the selection), in the environment's order."""
     for env_name in app.environments:
         if options.env is not None and env_name != options.env:
             continue
         env = config.environments[env_name]
-        for cluster in env.clusters:
+        for cluster in placed_clusters(app, blueprint, env):
             yield env, cluster
 
 
-def _placements(config: ConfigRepo, options: RenderOptions) -> Iterable[Placement]:
+def _placements(config: ConfigRepo, options: RenderOptions) -> Iterable[PlacedApp]:
     """Every app in every destination of the selection, selected apps or not: a resource's
     consumers and a service-port's provider are found among all apps."""
     for app in config.apps.values():
-        for env, cluster in _destinations(config, app, options):
-            yield Placement(app, env, cluster)
+        try:
+            blueprint = resolve_blueprint(config, app)
+        except MidwayError:
+            continue  # reported where the app's own units are planned
+        for env, cluster in _destinations(config, app, blueprint, options):
+            yield PlacedApp(app, env, cluster)
 
 
 def _resource_units(
