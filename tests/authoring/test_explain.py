@@ -40,7 +40,7 @@ def test_text_names_file_and_line_of_every_value(example_repo: Path, run_cli: Ru
     assert re.search(
         r"image +\"ghcr.io/acme/checkout:1.4.2\" +app +apps/payments/checkout.yaml:9", out
     )
-    assert re.search(r"logLevel +\"warn\" +environment +environments/prod.yaml:16", out)
+    assert re.search(r"logLevel +\"warn\" +environment +environments/prod.yaml:18", out)
     assert re.search(
         r"servicePort +80 +blueprint default +blueprints/web-service/blueprint.yaml:47", out
     )

@@ -44,7 +44,7 @@ ARRIVING = [
     "identity/auth-gateway",
     "identity/sessions-db",
     "payments/checkout",
-    "payments/ledger-db",
+    "payments/ledger-api",
     "payments/ledger-worker",
     "search/indexer",
     "search/search-api",
