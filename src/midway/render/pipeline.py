@@ -45,9 +45,9 @@ from midway.render import layout, pool
 from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
 from midway.render.error_groups import group_unit_errors
 from midway.render.graph.outputs import SECRET_REF_KEY, export_values
-from midway.render.graph.placeholders import PlaceholderError, Ref, substitute
+from midway.render.graph.placeholders import PlaceholderError, Ref, refs_in, substitute
 from midway.render.graph.plan import GraphPlan, PlacedApp, ResourceNode, plan_graph
-from midway.render.graph.secret_refs import SecretUse, marker
+from midway.render.graph.secret_refs import SecretUse, marker, unmark
 from midway.render.normalize import NormalizedObject, namespace_for
 from midway.render.ownership import Claim, ownership_errors
 from midway.render.params import (
@@ -640,6 +640,13 @@ def _fill_placeholders(
     try:
         filled = substitute(merged.values, resolve)
         assert isinstance(filled, dict)
+        if uses:  # name the line of each secret placeholder, for refusals in the worker
+            # uses are numbered in the order substitute() met them, which is refs_in's order
+            secret_refs = [(p, r) for p, r in refs_in(merged.values) if _is_secret_ref(r, uses)]
+            for number, (path, ref) in enumerate(secret_refs):
+                label = f"{ref.text[2:-1]}#{number}"
+                if label in uses:
+                    uses[label] = SecretUse(ref.text, merged.where(path) or item.app.source)
         return filled
     except PlaceholderError as exc:
         at = getattr(exc, "path", ())
@@ -677,10 +684,14 @@ def _output(
     value = outputs.get(output)
     if declared[output] and isinstance(value, dict):
         target = value[SECRET_REF_KEY]
-        label = ref.text[2:-1]
+        label = f"{ref.text[2:-1]}#{len(uses)}"  # one marker per use, to locate each
         uses[label] = SecretUse(ref.text, item.app.source)
         return marker(str(target["name"]), str(target["key"]), label)
     return value
+
+
+def _is_secret_ref(ref: Ref, uses: Mapping[str, SecretUse]) -> bool:
+    return any(use.placeholder == ref.text for use in uses.values())
 
 
 def _service_outputs(item: _Unit, name: str, config: ConfigRepo) -> dict[str, JSON]:
@@ -774,6 +785,9 @@ def _evaluate_units(
             assert item.merged is not None
             validate_params(item.blueprint, item.env, item.app, item.merged)
         except MidwayError as exc:
+            for problem in exc.errors if isinstance(exc, MidwayErrors) else (exc,):
+                # a secret output is shown as its placeholder, never as midway's marker
+                problem.message = unmark(problem.message)
             unit_errors.append((exc, item.unit))
             continue
         misses[item.key] = item
@@ -873,9 +887,8 @@ def _assemble(
             if first is not None:
                 errors.append(
                     MidwayError(
-                        f"{key} is produced twice in {unit.env}/{unit.cluster}: by app "
-                        f"{first.app.id} ({first.blueprint.ref}) and by app {item.app.id} "
-                        f"({ref})",
+                        f"{key} is produced twice in {unit.env}/{unit.cluster}: by "
+                        f"{_producer(first)} and by {_producer(item)}",
                         item.app.source,
                         hint=f"also defined via {first.app.source}; rename one object or app, "
                         "or deploy them to different namespaces",
@@ -894,6 +907,14 @@ def _assemble(
         errors.extend(ownership_errors(claims))
     objects.sort(key=lambda o: o.path)
     return objects
+
+
+def _producer(item: _Unit) -> str:
+    node = item.node
+    if node is None:
+        return f"app {item.app.id} ({item.blueprint.ref})"
+    whose = f"app {node.owner.id}" if not node.shared else f"shared id {node.id}"
+    return f"resource `{node.request.name}` of {whose} ({item.blueprint.ref})"
 
 
 def unvalidated_kinds(
