@@ -286,6 +286,11 @@ def _destinations(
             yield env, cluster
 
 
+def placements(config: ConfigRepo, env: str | None = None) -> list[PlacedApp]:
+    """Every app in every destination (of `env`): the input of `plan_graph`."""
+    return list(_placements(config, RenderOptions(env=env)))
+
+
 def _placements(config: ConfigRepo, options: RenderOptions) -> Iterable[PlacedApp]:
     """Every app in every destination of the selection, selected apps or not: a resource's
     consumers and a service-port's provider are found among all apps."""
