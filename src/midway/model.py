@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from midway.errors import SourceLocation
 from midway.objects.apiversion import group_of
+from midway.objects.labelselector import LabelSelector
 
 API_VERSION = "midway.dev/v1"
 FIELD_MANAGER = "midway"
@@ -81,8 +82,18 @@ class Cluster:
     server: str
     kubernetes_version: str
     context: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)  # placement selects on these
     # where `server:` is written: the cluster's identity, named in wrong-cluster errors
     server_source: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Which clusters of an environment an app goes to (config/placement.py)."""
+
+    selector: LabelSelector
+    allow_empty: bool = False  # a selector that matches no cluster is then no error
+    source: SourceLocation = field(default_factory=lambda: SourceLocation("apps"), compare=False)
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,7 @@ class Blueprint:
     # outputs a workload exports to other apps (`service-port` resources): name -> template
     exports: Mapping[str, JSON] = field(default_factory=dict)
     exports_source: SourceLocation | None = field(default=None, compare=False)
+    placement: Placement | None = None  # the default of apps that do not say (None: all)
     version_source: SourceLocation | None = field(default=None, compare=False)  # spec.version
 
     @cached_property
@@ -224,6 +236,7 @@ class AppEnvironment:
     source: SourceLocation
     param_sources: Mapping[ParamPath, SourceLocation] = field(default_factory=dict)
     resources: Mapping[str, ResourceRequest] = field(default_factory=dict)  # overrides, merged
+    placement: Placement | None = None  # replaces the app's placement in this environment
 
 
 @dataclass(frozen=True)
@@ -247,6 +260,8 @@ class App:
         if per_env is None or not per_env.resources:
             return self.resources
         return {**self.resources, **per_env.resources}
+
+    placement: Placement | None = None  # None: the blueprint's default, else every cluster
 
     @property
     def id(self) -> str:

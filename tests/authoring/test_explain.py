@@ -40,7 +40,7 @@ def test_text_names_file_and_line_of_every_value(example_repo: Path, run_cli: Ru
     assert re.search(
         r"image +\"ghcr.io/acme/checkout:1.4.2\" +app +apps/payments/checkout.yaml:9", out
     )
-    assert re.search(r"logLevel +\"warn\" +environment +environments/prod.yaml:16", out)
+    assert re.search(r"logLevel +\"warn\" +environment +environments/prod.yaml:18", out)
     assert re.search(
         r"servicePort +80 +blueprint default +blueprints/web-service/blueprint.yaml:47", out
     )
@@ -59,7 +59,9 @@ def test_json_names_file_and_line_of_every_value(example_repo: Path, run_cli: Ru
     assert doc["blueprint"]["matching"] == ["2.1.0"]
     (prod,) = doc["environments"]
     assert prod["clusters"] == ["prod-eu", "prod-us"]
-    assert prod["resources"] == []  # the seam the resource graph will fill
+    assert [r["provisioner"] for r in prod["resources"]] == [
+        "service-port of app payments/ledger-api"
+    ]
     for param in prod["params"]:
         assert LOCATION.fullmatch(param["source"]["at"]), param
         for lower in param["overrides"]:
@@ -131,3 +133,19 @@ def test_a_nested_default_names_its_own_line(probe_repo: Path, run_cli: RunCli) 
         "limits.cpu": ("500m", "blueprint default", f"{blueprint}:13"),
         "limits.memory": ("1Gi", "blueprint default", f"{blueprint}:16"),
     }
+
+
+def test_explain_names_the_provisioner_of_each_resource(
+    run_cli: RunCli, example_repo: Path
+) -> None:
+    code, out, err = explain(
+        run_cli, example_repo, "payments/ledger-worker", "--env", "prod", "-o", "json"
+    )
+    assert code == 0, err
+    [prod] = json.loads(out)["environments"]
+    served = {r["resource"]: (r["provisioner"], r["source"]["at"]) for r in prod["resources"]}
+    assert served["db"][0] == "postgres-cnpg@1.0.0 (postgres, class ha, shared id ledger-db)"
+    assert served["db"][1].startswith("apps/payments/ledger-worker.yaml:")  # the prod override
+    assert served["queue"][0] == "amqp-external@1.0.0 (amqp, class default)"
+    code, out, _ = explain(run_cli, example_repo, "payments/ledger-worker", "--env", "dev")
+    assert "resource queue: amqp-rabbitmq@1.0.0 (amqp, class default)" in out

@@ -14,7 +14,9 @@ from midway.config.targets import unknown_environment
 from midway.config.validation import did_you_mean
 from midway.errors import MidwayError, SourceLocation
 from midway.model import JSON, App, Blueprint, ConfigRepo, Environment, ParamPath
+from midway.render.graph.plan import plan_graph
 from midway.render.params import MergedParams, ParamLayer, merge_params, resolve_blueprint
+from midway.render.pipeline import placements
 
 Origin = Literal["blueprint default", "environment", "app", "app environment"]
 # merge_params' layers after the defaults, lowest precedence first (render/params.py)
@@ -120,10 +122,40 @@ def explain(
         clusters = tuple(
             c.name for c in environment.clusters if cluster is None or c.name == cluster
         )
-        explained.append(EnvironmentExplanation(environment.name, clusters, rows))
+        explained.append(
+            EnvironmentExplanation(
+                environment.name, clusters, rows, _resources(config, app, environment, clusters)
+            )
+        )
     return Explanation(
         app.id, app.source, _version_choice(config, app, blueprint), tuple(explained)
     )
+
+
+def _resources(
+    config: ConfigRepo, app: App, environment: Environment, clusters: tuple[str, ...]
+) -> tuple[ResourceOrigin, ...]:
+    """Which provisioner serves each of the app's resources here (the graph's own matching,
+    without rendering); a resource the graph cannot serve is left out (render says why)."""
+    if not app.resources_in(environment.name):
+        return ()
+    requests = app.resources_in(environment.name)
+    graph = plan_graph(config, placements(config, environment.name), [])
+    found: dict[str, ResourceOrigin] = {}
+    for cluster in clusters:
+        local = graph.bindings.get((app.id, environment.name, cluster), {})
+        for name, key in sorted(local.items()):
+            if name in found or not graph.has(key):
+                continue
+            node = graph.node(key)
+            if node.provider is not None:
+                served = f"service-port of app {node.provider.app.id}"
+            else:
+                assert node.provisioner is not None
+                shared = f", shared id {node.id}" if node.shared else ""
+                served = f"{node.provisioner.ref} ({node.type}, class {node.class_}{shared})"
+            found[name] = ResourceOrigin(name, served, requests[name].source)
+    return tuple(found[n] for n in sorted(found))
 
 
 def _environments(

@@ -36,6 +36,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "blueprint": ("midway.cli.blueprint", "blueprint"),
     "explain": ("midway.cli.explain", "explain"),
     "catalog": ("midway.cli.catalog", "catalog"),
+    "promote": ("midway.cli.promote", "promote"),
     "rollout": ("midway.cli.rollout", "rollout"),
 }
 # One-shot verbs that end the process without tearing down the interpreter: freeing a

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from midway.config.documents import YAML_SUFFIXES, Documents
 from midway.config.ignore_rules import ignore_rules
+from midway.config.placement import parse_placement
 from midway.config.resources import merge_override, resource_requests
 from midway.config.semver import parse_range
 from midway.config.validation import did_you_mean
@@ -99,6 +100,7 @@ def _load_app(
             source=env_where,
             param_sources=LocationView(doc.locations, ("spec", "environments", env_name, "params")),
             resources={n: merge_override(resources.get(n), o) for n, o in overrides.items()},
+            placement=parse_placement(doc, ("spec", "environments", env_name, "placement")),
         )
     drift = spec.get("drift") or {}
     return App(
@@ -113,6 +115,7 @@ def _load_app(
         policy_drift=drift.get("policy"),
         all_environments=wanted is None,
         resources=resources,
+        placement=parse_placement(doc, ("spec", "placement")),
     )
 
 

@@ -14,6 +14,7 @@ import jsonschema_rs
 
 from midway.config.documents import Documents
 from midway.config.ignore_rules import ignore_rules
+from midway.config.placement import parse_placement
 from midway.config.resources import exports, provides
 from midway.config.semver import parse_version, sort_newest_first
 from midway.config.yamlsource import LocationView, YamlDocument
@@ -152,6 +153,7 @@ def _load_blueprint(docs: Documents, path: str, dir_name: str, paths: list[str])
         provides=provides(doc),
         exports=exports(doc),
         exports_source=doc.where(("spec", "exports")) if "exports" in spec else None,
+        placement=parse_placement(doc, ("spec", "placement")),
     )
 
 

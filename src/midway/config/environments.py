@@ -7,6 +7,7 @@ import re
 
 from midway.config.documents import YAML_SUFFIXES, Documents
 from midway.config.ignore_rules import ignore_rules
+from midway.config.placement import cluster_labels
 from midway.config.resources import provisioner_rules
 from midway.config.yamlsource import LocationView
 from midway.errors import MidwayError, SourceLocation
@@ -65,6 +66,7 @@ def _load_environment(docs: Documents, path: str) -> Environment:
                 server=raw["server"],
                 kubernetes_version=raw.get("kubernetesVersion", "1.31"),
                 context=raw.get("context"),
+                labels=cluster_labels(raw),
                 server_source=doc.where(("spec", "clusters", index, "server")),
             )
         )

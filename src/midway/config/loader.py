@@ -17,6 +17,7 @@ from midway.config.documents import Documents
 from midway.config.env_params import unused_env_params
 from midway.config.environments import load_environments
 from midway.config.k8s_names import namespace_errors
+from midway.config.placement import placement_errors
 from midway.config.rollouts import load_rollouts, rollout_errors
 from midway.config.settings import SETTINGS_PATH, load_settings
 from midway.config.source import ConfigSource
@@ -62,7 +63,12 @@ def _load(source: ConfigSource, cache: Cache | None) -> ConfigRepo:
     )
     # checks across files, on the model (cheap; never cached, like every error)
     MidwayErrors.raise_if_any(
-        [*unused_env_params(config), *namespace_errors(config), *rollout_errors(config)]
+        [
+            *unused_env_params(config),
+            *namespace_errors(config),
+            *placement_errors(config),
+            *rollout_errors(config),
+        ]
     )
     return config
 

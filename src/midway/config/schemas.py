@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from midway.config.placement import LABELS_SCHEMA, PLACEMENT_SCHEMA
+
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 _name = {
@@ -209,6 +211,7 @@ BLUEPRINT = _kind(
                 "(type service-port): name -> value with ${metadata.*}, ${env.*}, ${params.*}",
                 "propertyNames": {"pattern": r"^[a-zA-Z][a-zA-Z0-9_]*$"},
             },
+            "placement": PLACEMENT_SCHEMA,
             "examples": {
                 "type": "array",
                 "description": "example requests `midway check` renders when the blueprint changes",
@@ -258,6 +261,7 @@ ENVIRONMENT = _kind(
                             "description": 'Kubernetes minor version such as "1.31"',
                         },
                         "context": {"type": "string", "description": "kubeconfig context"},
+                        "labels": LABELS_SCHEMA,
                     },
                 },
             },
@@ -346,10 +350,12 @@ APP = _kind(
                             "description": "params for this environment (over spec.params)",
                         },
                         "resources": _resource_overrides,
+                        "placement": PLACEMENT_SCHEMA,
                     },
                 },
             },
             "resources": _resources,
+            "placement": PLACEMENT_SCHEMA,
             "drift": _drift,
         },
     },

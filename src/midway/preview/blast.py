@@ -1,6 +1,7 @@
 """Blast radius: for each shared input that changed (a blueprint directory, an environment,
 the shared libraries, midway.yaml), every app × environment it feeds, split into those whose
-rendered output changed and those that came out identical.
+rendered output changed and those that came out identical. A cluster added to an existing
+environment is a new destination: every app placed on it arrives at once.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from midway.model import ConfigRepo
+from midway.config.placement import placed_clusters
+from midway.model import Blueprint, ConfigRepo, Destination
 from midway.preview.affected import classify
 from midway.preview.changeset import ChangeSet
 
@@ -49,8 +51,18 @@ class Cause:
 
 
 @dataclass(frozen=True)
+class NewDestination:
+    """A cluster added to an environment that exists on both sides, and the apps placed
+    on it (`new destination prod/prod-ap: 212 apps`)."""
+
+    destination: Destination
+    apps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class BlastRadius:
     causes: tuple[Cause, ...]
+    new_destinations: tuple[NewDestination, ...] = ()
 
     @property
     def changed(self) -> frozenset[AppEnv]:
@@ -76,6 +88,37 @@ def _blueprint_directory(config: ConfigRepo, ref: str) -> str | None:
     return None
 
 
+def _resolved_blueprint(config: ConfigRepo, ref: str | None) -> Blueprint | None:
+    name, _, version = (ref or "").partition("@")
+    return next((bp for bp in config.blueprints.get(name, ()) if str(bp.version) == version), None)
+
+
+def new_destinations(changeset: ChangeSet) -> tuple[NewDestination, ...]:
+    """Clusters of head that base's environment of the same name lacks, in environment and
+    cluster order, with the apps head places there (by their placement and blueprint)."""
+    base, head = changeset.base, changeset.head
+    found = []
+    for env in head.environments_in_order():
+        before = base.environments.get(env.name)
+        if before is None:  # a new environment is reported as one
+            continue
+        known = {c.name for c in before.clusters}
+        for cluster in env.clusters:
+            if cluster.name in known:
+                continue
+            apps = tuple(
+                app.id
+                for app in head.apps.values()
+                if env.name in app.environments
+                and cluster
+                in placed_clusters(
+                    app, _resolved_blueprint(head, changeset.head_resolved.get(app.id)), env
+                )
+            )
+            found.append(NewDestination(Destination(env.name, cluster.name), apps))
+    return tuple(found)
+
+
 def blast_radius(paths: Iterable[str], changeset: ChangeSet) -> BlastRadius:
     """Group `paths` (changed config files) into causes; app files are not a blast radius."""
     files: dict[tuple[CauseKind, str], list[str]] = {}
@@ -94,6 +137,7 @@ def blast_radius(paths: Iterable[str], changeset: ChangeSet) -> BlastRadius:
         files.setdefault((kind, name), []).append(path)
     if not files:
         return BlastRadius(())
+    arriving = new_destinations(changeset) if any(k == "environment" for k, _ in files) else ()
 
     compared = changeset.compared_apps
     configs = (changeset.base, changeset.head)
@@ -128,4 +172,4 @@ def blast_radius(paths: Iterable[str], changeset: ChangeSet) -> BlastRadius:
                 direct=tuple(sorted({u.app for u in fed} & app_files)),
             )
         )
-    return BlastRadius(tuple(causes))
+    return BlastRadius(tuple(causes), arriving)

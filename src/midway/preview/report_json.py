@@ -101,6 +101,15 @@ def to_data(report: DiffReport) -> dict[str, Any]:
             }
             for cause in report.blast.causes
         ],
+        "newDestinations": [
+            {
+                "env": new.destination.env,
+                "cluster": new.destination.cluster,
+                "apps": list(new.apps),
+                "appCount": len(new.apps),
+            }
+            for new in report.blast.new_destinations
+        ],
         "risks": [
             {
                 "kind": risk.kind,

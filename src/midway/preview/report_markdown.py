@@ -21,6 +21,7 @@ FOLD_LINES = 20  # diffs longer than this go into <details>
 MAX_DIFF_LINES = 300  # per object; the rest is cut with a note
 MAX_RISKS = 60
 MAX_BLAST_ROWS = 60
+NEW_DESTINATION_APPS = 10  # apps named beside a new destination's count (JSON lists all)
 MAX_LISTED = 20  # objects listed under "same change in …"
 MAX_STALE = 50
 MAX_SWITCHES = 100  # app × env version switches listed
@@ -170,6 +171,15 @@ def _blast(report: DiffReport) -> list[str]:
     if not causes:
         return []
     lines = ["", "#### 💥 Blast radius", ""]
+    for new in report.blast.new_destinations:
+        named = ", ".join(f"`{a}`" for a in new.apps[:NEW_DESTINATION_APPS])
+        left = len(new.apps) - NEW_DESTINATION_APPS
+        more = f" and {left} more" if left > 0 else ""
+        lines += [
+            f"**new destination {new.destination}: {len(new.apps)} apps**"
+            + (f" ({named}{more})" if new.apps else ""),
+            "",
+        ]
     envs = report.changeset.environments
     for cause in causes:
         files = ", ".join(f"`{f}`" for f in cause.files[:5])

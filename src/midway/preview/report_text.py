@@ -83,6 +83,8 @@ def _blast(report: DiffReport) -> list[Text]:
     if not report.blast.causes:
         return []
     out = [Text(), Text("blast radius:", style="bold")]
+    for new in report.blast.new_destinations:
+        out.append(Text(f"  new destination {new.destination}: {len(new.apps)} apps", style="bold"))
     order = report.changeset.env_order
     for cause in report.blast.causes:
         out.append(

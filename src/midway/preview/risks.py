@@ -18,6 +18,7 @@ from midway.model import (
     Environment,
 )
 from midway.preview.changeset import Change, ChangeSet
+from midway.preview.release_safety import breaking_releases
 
 Severity = Literal["high", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"high": 0, "warning": 1, "info": 2}
@@ -373,6 +374,26 @@ def blueprint_resolution_changes(changeset: ChangeSet) -> list[Note]:
     return notes
 
 
+def breaking_blueprint_releases(changeset: ChangeSet) -> list[Note]:
+    """A minor/patch release that changes existing apps' output or tightens the schema:
+    semver says apps on `^1` may take it unseen (preview/release_safety.py)."""
+    notes = []
+    for found in breaking_releases(changeset):
+        release = found.release
+        why = "; ".join(found.reasons)
+        notes.append(
+            Note(
+                "blueprint-breaking-change",
+                "high",
+                f"blueprint `{release.name}` {release.old.version} → {release.new.version} is "
+                f"numbered as a {release.level} release but breaks existing apps: {why} "
+                f"(release it as {release.new.version.major + 1}.0.0, or keep it compatible)",
+                found.apps[0] if len(found.apps) == 1 else None,
+            )
+        )
+    return notes
+
+
 CHECKS: tuple[Callable[[ChangeSet], list[Note]], ...] = (
     prune_plan,
     replicas_to_zero,
@@ -384,6 +405,7 @@ CHECKS: tuple[Callable[[ChangeSet], list[Note]], ...] = (
     cluster_scoped_changes,
     blueprint_major_bumps,
     blueprint_resolution_changes,
+    breaking_blueprint_releases,
 )
 
 

@@ -16,6 +16,7 @@ import orjson
 
 from midway import gc_pause
 from midway.cache import Cache
+from midway.config.placement import placed_clusters
 from midway.config.source import ConfigSource
 from midway.config.targets import unknown_environment
 from midway.config.validation import did_you_mean
@@ -45,9 +46,9 @@ from midway.render import layout, pool
 from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
 from midway.render.error_groups import group_unit_errors
 from midway.render.graph.outputs import SECRET_REF_KEY, export_values
-from midway.render.graph.placeholders import PlaceholderError, Ref, substitute
-from midway.render.graph.plan import GraphPlan, Placement, ResourceNode, plan_graph
-from midway.render.graph.secret_refs import SecretUse, marker
+from midway.render.graph.placeholders import PlaceholderError, Ref, refs_in, substitute
+from midway.render.graph.plan import GraphPlan, PlacedApp, ResourceNode, plan_graph
+from midway.render.graph.secret_refs import SecretUse, marker, unmark
 from midway.render.normalize import NormalizedObject, namespace_for
 from midway.render.ownership import Claim, ownership_errors
 from midway.render.params import (
@@ -240,7 +241,7 @@ def _plan(
             continue
         resolved[app.id] = own.ref
         app_digest = digests.file(app.source.path)
-        for env, cluster in _destinations(config, app, options):
+        for env, cluster in _destinations(config, app, own, options):
             # a rollout may set the version per environment (config/rollouts.py)
             rollout = config.rollout_for(app, env.name) if config.rollouts else None
             blueprint = own if rollout is None else resolve_blueprint(config, app, env.name)
@@ -285,23 +286,36 @@ _BLOCKED = -1  # a unit whose resources could not be planned
 
 
 def _destinations(
-    config: ConfigRepo, app: App, options: RenderOptions
+    config: ConfigRepo, app: App, blueprint: Blueprint, options: RenderOptions
 ) -> Iterable[tuple[Environment, Cluster]]:
-    """Where one app goes: each cluster of each of its environments (in the selection)."""
+    """Where one app goes: the clusters its placement selects, in each of its environments
+    (in the selection), in the environment's order."""
     for env_name in app.environments:
         if options.env is not None and env_name != options.env:
             continue
         env = config.environments[env_name]
-        for cluster in env.clusters:
+        # a rollout may render another version here: its placement default applies
+        rollout = config.rollout_for(app, env_name) if config.rollouts else None
+        here = blueprint if rollout is None else resolve_blueprint(config, app, env_name)
+        for cluster in placed_clusters(app, here, env):
             yield env, cluster
 
 
-def _placements(config: ConfigRepo, options: RenderOptions) -> Iterable[Placement]:
+def placements(config: ConfigRepo, env: str | None = None) -> list[PlacedApp]:
+    """Every app in every destination (of `env`): the input of `plan_graph`."""
+    return list(_placements(config, RenderOptions(env=env)))
+
+
+def _placements(config: ConfigRepo, options: RenderOptions) -> Iterable[PlacedApp]:
     """Every app in every destination of the selection, selected apps or not: a resource's
     consumers and a service-port's provider are found among all apps."""
     for app in config.apps.values():
-        for env, cluster in _destinations(config, app, options):
-            yield Placement(app, env, cluster)
+        try:
+            blueprint = resolve_blueprint(config, app)
+        except MidwayError:
+            continue  # reported where the app's own units are planned
+        for env, cluster in _destinations(config, app, blueprint, options):
+            yield PlacedApp(app, env, cluster)
 
 
 def _resource_units(
@@ -646,6 +660,13 @@ def _fill_placeholders(
     try:
         filled = substitute(merged.values, resolve)
         assert isinstance(filled, dict)
+        if uses:  # name the line of each secret placeholder, for refusals in the worker
+            # uses are numbered in the order substitute() met them, which is refs_in's order
+            secret_refs = [(p, r) for p, r in refs_in(merged.values) if _is_secret_ref(r, uses)]
+            for number, (path, ref) in enumerate(secret_refs):
+                label = f"{ref.text[2:-1]}#{number}"
+                if label in uses:
+                    uses[label] = SecretUse(ref.text, merged.where(path) or item.app.source)
         return filled
     except PlaceholderError as exc:
         at = getattr(exc, "path", ())
@@ -683,10 +704,14 @@ def _output(
     value = outputs.get(output)
     if declared[output] and isinstance(value, dict):
         target = value[SECRET_REF_KEY]
-        label = ref.text[2:-1]
+        label = f"{ref.text[2:-1]}#{len(uses)}"  # one marker per use, to locate each
         uses[label] = SecretUse(ref.text, item.app.source)
         return marker(str(target["name"]), str(target["key"]), label)
     return value
+
+
+def _is_secret_ref(ref: Ref, uses: Mapping[str, SecretUse]) -> bool:
+    return any(use.placeholder == ref.text for use in uses.values())
 
 
 def _service_outputs(item: _Unit, name: str, config: ConfigRepo) -> dict[str, JSON]:
@@ -780,6 +805,9 @@ def _evaluate_units(
             assert item.merged is not None
             validate_params(item.blueprint, item.env, item.app, item.merged)
         except MidwayError as exc:
+            for problem in exc.errors if isinstance(exc, MidwayErrors) else (exc,):
+                # a secret output is shown as its placeholder, never as midway's marker
+                problem.message = unmark(problem.message)
             if item.rollout is not None and item.own is not None:  # blame the rollout?
                 exc = rollout_refusal(
                     item.rollout, item.app, item.env, item.blueprint, item.own, exc
@@ -883,9 +911,8 @@ def _assemble(
             if first is not None:
                 errors.append(
                     MidwayError(
-                        f"{key} is produced twice in {unit.env}/{unit.cluster}: by app "
-                        f"{first.app.id} ({first.blueprint.ref}) and by app {item.app.id} "
-                        f"({ref})",
+                        f"{key} is produced twice in {unit.env}/{unit.cluster}: by "
+                        f"{_producer(first)} and by {_producer(item)}",
                         item.app.source,
                         hint=f"also defined via {first.app.source}; rename one object or app, "
                         "or deploy them to different namespaces",
@@ -904,6 +931,14 @@ def _assemble(
         errors.extend(ownership_errors(claims))
     objects.sort(key=lambda o: o.path)
     return objects
+
+
+def _producer(item: _Unit) -> str:
+    node = item.node
+    if node is None:
+        return f"app {item.app.id} ({item.blueprint.ref})"
+    whose = f"app {node.owner.id}" if not node.shared else f"shared id {node.id}"
+    return f"resource `{node.request.name}` of {whose} ({item.blueprint.ref})"
 
 
 def unvalidated_kinds(

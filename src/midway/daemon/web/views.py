@@ -448,7 +448,7 @@ def app_view(document: StatusDocument, config: ConfigRepo | None, app_id: str) -
             if env.name not in app.environments:
                 continue
             try:
-                blueprint = resolve_blueprint(config, app)
+                blueprint = resolve_blueprint(config, app, env.name)  # rollouts included
                 values = merge_params(blueprint, env, app).values
             except MidwayError as exc:
                 params.append(EnvParams(env=env.name, blueprint=None, error=exc.message))

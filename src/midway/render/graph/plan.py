@@ -35,7 +35,7 @@ from midway.render.normalize import namespace_for
 
 
 @dataclass(frozen=True)
-class Placement:
+class PlacedApp:
     """An app in one destination: a unit whose resources the graph resolves."""
 
     app: App
@@ -62,7 +62,7 @@ class ResourceNode:
     env: Environment
     cluster: Cluster
     provisioner: Blueprint | None = None  # None for service-port
-    provider: Placement | None = None  # service-port: the consumed app
+    provider: PlacedApp | None = None  # service-port: the consumed app
     consumers: list[ResourceConsumer] = field(default_factory=list)
     deps: dict[str, str] = field(default_factory=dict)  # local name -> uid (private only)
     depth: int = 0
@@ -113,7 +113,7 @@ class GraphPlan:
 
 
 def plan_graph(
-    config: ConfigRepo, placements: Iterable[Placement], errors: list[MidwayError]
+    config: ConfigRepo, placements: Iterable[PlacedApp], errors: list[MidwayError]
 ) -> GraphPlan:
     placements = list(placements)
     by_unit = {(p.app.id, p.env.name, p.cluster.name): p for p in placements}
@@ -183,10 +183,10 @@ def _known_types(config: ConfigRepo) -> set[str]:
 
 def _node_for(
     config: ConfigRepo,
-    placement: Placement,
+    placement: PlacedApp,
     request: ResourceRequest,
     known_types: set[str],
-    by_unit: Mapping[tuple[str, str, str], Placement],
+    by_unit: Mapping[tuple[str, str, str], PlacedApp],
 ) -> ResourceNode:
     app, env, cluster = placement.app, placement.env, placement.cluster
     if request.type not in known_types:
@@ -245,9 +245,9 @@ def _node_for(
 
 
 def _service_port(
-    placement: Placement,
+    placement: PlacedApp,
     request: ResourceRequest,
-    by_unit: Mapping[tuple[str, str, str], Placement],
+    by_unit: Mapping[tuple[str, str, str], PlacedApp],
 ) -> ResourceNode:
     app, env, cluster = placement.app, placement.env, placement.cluster
     params = dict(request.params)
@@ -491,4 +491,4 @@ def _unknown_resource(
     )
 
 
-__all__ = ["GraphPlan", "PlaceholderError", "Placement", "ResourceNode", "plan_graph"]
+__all__ = ["GraphPlan", "PlacedApp", "PlaceholderError", "ResourceNode", "plan_graph"]

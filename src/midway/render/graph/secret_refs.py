@@ -43,6 +43,13 @@ def marker(name: str, key: str, placeholder: str) -> str:
     return f"[[midway-secret|{name}|{key}|{placeholder}]]"
 
 
+def unmark(text: str) -> str:
+    """`text` with each marker shown as the placeholder it came from (error messages)."""
+    if "[[midway-" not in text:
+        return text
+    return _MARK.sub(lambda m: "${" + m.group(3).split("#", 1)[0] + "}", text)
+
+
 def has_marker(value: JSON) -> bool:
     if isinstance(value, str):
         return "[[midway-secret|" in value
@@ -77,7 +84,7 @@ def _walk(
         return [_walk(v, uses, context, (*at, i), obj) for i, v in enumerate(value)]
     if isinstance(value, str) and (found := _MARK.search(value)) is not None:
         use = uses.get(found.group(3))
-        placeholder = use.placeholder if use else "${" + found.group(3) + "}"
+        placeholder = use.placeholder if use else "${" + found.group(3).split("#", 1)[0] + "}"
         raise MidwayError(
             f"secret output `{placeholder}` is used in {_describe(obj, at)}: secret outputs "
             "can only be the value of a container's environment variable",
@@ -168,5 +175,6 @@ def _rewrite_container(container: Any) -> Any:
 
 def _var_name(env_name: str, placeholder: str) -> str:
     """A stable helper variable: `<ENV>_<RESOURCE>_<OUTPUT>` in env-var characters."""
+    placeholder = placeholder.split("#", 1)[0]  # the use's number is not part of the name
     tail = placeholder.split(".", 1)[1] if placeholder.startswith("resources.") else placeholder
     return re.sub(r"[^A-Za-z0-9_]", "_", f"{env_name}_{tail}").upper()
