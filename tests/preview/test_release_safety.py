@@ -93,8 +93,17 @@ WORKER_MAIN = "blueprints/worker/main.jsonnet"
 
 @pytest.fixture
 def history(tmp_path: Path) -> ConfigHistory:
+    """The example with worker 1.2.0 alone and its apps on `^1`: these scenarios release it
+    in place (the example's worker 1.3.0 and its rollout, docs/fleet.md, are left out)."""
     repo = ConfigHistory(tmp_path / "config")
-    repo.commit("initial config")
+    alone: dict[str, str | None] = {
+        f"blueprints/worker@1.3/{name}": None
+        for name in ("README.md", "blueprint.yaml", "main.jsonnet")
+    }
+    alone["rollouts/worker-1.3.yaml"] = None
+    for app in ("apps/payments/ledger-worker.yaml", "apps/search/indexer.yaml"):
+        alone[app] = repo.edit(app, "blueprint: worker@~1.2", "blueprint: worker@^1")
+    repo.commit("initial config", alone)
     repo.branch("release")
     return repo
 
