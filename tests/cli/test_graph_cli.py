@@ -102,3 +102,11 @@ def test_unknown_environment_or_cluster_is_exit_2(run_cli: RunCli, example_repo:
     assert "environment `prd` does not exist" in err and "prod" in err
     code, _, err = run_cli("--config", str(example_repo), "graph", "--cluster", "mars")
     assert code == 2 and "no cluster `mars`" in err
+
+
+def test_render_and_publish_summaries_count_the_graph(run_cli: RunCli, example_repo: Path) -> None:
+    code, _, err = run_cli(
+        "--config", str(example_repo), "render", "--out", str(example_repo / "out")
+    )
+    assert code == 0, err
+    assert "resources: 16 in 4 destinations (amqp 4, opensearch 8, postgres 4)" in err

@@ -312,7 +312,8 @@ def to_mermaid(
     notes: Mapping[tuple[str, str], str] | None = None,
 ) -> str:
     """A `flowchart LR`, one subgraph per part. `changed`/`unchanged` ((part title, node id))
-    style nodes for the PR preview; `notes` add a second label line (e.g. a version bump).
+    style nodes for the PR preview; `notes` replace the second label line (lines split on
+    newlines: a version bump, what changed).
     Node ids are p<part>_<n>, numbered in the part's sorted node order."""
     lines = ["flowchart LR"]
     styled: dict[str, list[str]] = {"changed": [], "unchanged": []}
@@ -328,7 +329,8 @@ def to_mermaid(
             second = (notes or {}).get((part.title, node))
             if second is None and view is not None:
                 second = " · ".join(x for x in (view.class_, view.provisioner) if x)
-            text = _mermaid_text(label) + (f"<br/>{_mermaid_text(second)}" if second else "")
+            lines_of = [label, *(second.splitlines() if second else [])]
+            text = "<br/>".join(_mermaid_text(line) for line in lines_of)
             if view is None:
                 lines.append(f'    {ident}["{text}"]')
             elif view.stateful:
@@ -356,27 +358,23 @@ def to_mermaid(
 
 
 def summary_line(resources: Iterable[ResolvedResource]) -> str:
-    """`resources: 12 in 4 destinations (amqp 4, opensearch 8, postgres 4) · 4 service-port(s)`"""
+    """`resources: 16 in 4 destinations (amqp 4, postgres 4, …), 4 shared, 4 service-ports`"""
     listed = list(resources)
     provisioned = [r for r in listed if r.type != SERVICE_PORT]
-    ports = [r for r in listed if r.type == SERVICE_PORT]
-    return _summary(provisioned, ports)
-
-
-def _summary(provisioned: Sequence[ResolvedResource], ports: Sequence[ResolvedResource]) -> str:
-    if not provisioned and not ports:
+    ports = sum(1 for r in listed if r.type == SERVICE_PORT)
+    if not listed:
         return "resources: none"
-    destinations = {r.destination for r in (*provisioned, *ports)}
+    destinations = len({r.destination for r in listed})
     by_type: dict[str, int] = {}
     for res in provisioned:
         by_type[res.type] = by_type.get(res.type, 0) + 1
     types = ", ".join(f"{t} {n}" for t, n in sorted(by_type.items()))
+    line = f"resources: {len(provisioned)} in {_plural(destinations, 'destination')}"
+    line += f" ({types})" if types else ""
     shared = sum(1 for r in provisioned if r.shared)
-    parts = [f"resources: {len(provisioned)} in {len(destinations)} destination(s)"]
-    if types:
-        parts[0] += f" ({types})"
-    if shared:
-        parts.append(f"{shared} shared")
-    if ports:
-        parts.append(f"{len(ports)} service-port(s)")
-    return " · ".join(parts)
+    line += f", {shared} shared" if shared else ""
+    return line + (f", {_plural(ports, 'service-port')}" if ports else "")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
