@@ -124,7 +124,8 @@ def _blueprint_directory(config: ConfigRepo, ref: str) -> str | None:
 
 
 def blast_radius(paths: Iterable[str], changeset: ChangeSet) -> BlastRadius:
-    """Group `paths` (changed config files) into causes; app files are not a blast radius."""
+    """Group `paths` (changed config files) into causes. An app file is no cause of its own,
+    but it may change a graph node others use (a provider's exports, a shared resource)."""
     files: dict[tuple[CauseKind, str], list[str]] = {}
     app_files: set[str] = set()
     paths = sorted(paths)
@@ -296,11 +297,13 @@ def _graph_causes(
     for provider, fed in sorted(exported.items()):
         names = sorted({n for c in fed for n in c.outputs_changed})
         home = _blueprint_directory_of_app(changeset, provider)
+        envs = {c.env for c in fed if c.outputs_changed}
         feeding = [
             f
             for f in all_files
             if f == app_paths.get(provider)
             or (home is not None and f.startswith(f"blueprints/{home}/"))
+            or ((c := classify(f)) and c.role == "environment" and c.name in envs)
         ]
         label = f"provider {provider} (exports {', '.join(names)} changed)"
         causes.append(cause("provider", provider, label, feeding, fed))
