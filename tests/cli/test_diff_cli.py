@@ -298,7 +298,7 @@ def test_head_that_fails_to_render_names_side_and_line(
     assert out == ""
     first = err.splitlines()[0]
     assert first.startswith("head (")
-    assert f"): {path}:15:" in first
+    assert f"): {path}:10:" in first
     assert "must be" in first or "integer" in first
 
 

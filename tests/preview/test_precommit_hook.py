@@ -76,4 +76,4 @@ def test_try_repo_passes_good_and_fails_bad_files(tmp_path: Path) -> None:
     bad = try_repo(hooks, config.root, path)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "Failed" in bad.stdout
-    assert f"{path}:15:5: error: `params.port` must be a whole number" in bad.stdout
+    assert f"{path}:10:5: error: `params.port` must be a whole number" in bad.stdout
