@@ -280,11 +280,10 @@ def to_dot(graph: GraphView) -> str:
             lines.append(f"    {node} [label={_dot_quote(app.id)}, shape=box];")
         for view in part.resources:
             node = _dot_quote(prefix + view.node_id)
-            label = f"{view.type} {view.label}\\n{view.class_}" + (
-                f" · {view.provisioner}" if view.provisioner else ""
-            )
+            second = view.class_ + (f" · {view.provisioner}" if view.provisioner else "")
+            label = _dot_quote(f"{view.type} {view.label}")[:-1] + "\\n" + _dot_quote(second)[1:]
             shape = "cylinder" if view.stateful else "ellipse"
-            lines.append(f'    {node} [label="{label}", shape={shape}];')
+            lines.append(f"    {node} [label={label}, shape={shape}];")
         for edge in part.edges:
             style = {"uses": "solid", "depends-on": "dashed", "service-port": "bold"}[edge.kind]
             label = edge.name or edge.kind
