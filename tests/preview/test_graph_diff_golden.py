@@ -186,3 +186,23 @@ def test_removing_the_last_consumer_of_a_shared_database_is_flagged(
     [shared] = [c for c in report["blastRadius"] if c["kind"] == "resource"]
     assert shared["title"] == "shared resource postgres payments/ledger-db"
     assert {r["reasons"][0] for r in shared["resources"]} == {"removed"}
+
+
+def test_a_provisioner_release_names_both_versions(run_cli: RunCli, history: ConfigHistory) -> None:
+    path = "blueprints/postgres-cnpg/blueprint.yaml"
+    history.commit("1.1.0", {path: history.edit(path, "version: 1.0.0", "version: 1.1.0")})
+
+    report = json.loads(diff(run_cli, history, "json"))
+
+    [cause] = report["blastRadius"]
+    assert cause["title"] == "provisioner postgres-cnpg@1.0.0 → 1.1.0"
+    # the version annotation changes on the Secret copies in each consumer's namespace:
+    # every consumer's output changed, in every environment
+    assert cause["unchanged"] == []
+    assert units(cause["changed"]) == {
+        (app, env)
+        for app in ("payments/ledger-api", "payments/ledger-worker")
+        for env in ("dev", "staging", "prod")
+    }
+    [db] = cause["resources"]
+    assert db["reasons"][0] == "provisioner postgres-cnpg@1.0.0 → postgres-cnpg@1.1.0"

@@ -187,7 +187,12 @@ def blast_radius(paths: Iterable[str], changeset: ChangeSet) -> BlastRadius:
                 direct=tuple(sorted({u.app for u in fed} & app_files)),
             )
         )
-    causes += _graph_causes(changeset, graph, paths, files, provisioners, output_changed, app_files)
+    graph_causes = _GraphCauses(
+        changeset, graph, tuple(paths), frozenset(output_changed), frozenset(app_files)
+    )
+    causes += [graph_causes.provisioners(d, files[("blueprint", d)]) for d in sorted(provisioners)]
+    causes += graph_causes.providers()
+    causes += graph_causes.shared_resources(provisioners)
     causes.sort(key=lambda c: CAUSE_ORDER[c.kind])  # stable: names stay sorted within a kind
     return BlastRadius(tuple(causes), graph, frozenset(output_changed))
 
@@ -223,114 +228,113 @@ def _provisioner_directory(changeset: ChangeSet, res: ResolvedResource | None) -
     return None
 
 
-def _version_span(refs: Iterable[str | None]) -> str:
-    """`postgres-cnpg@1.0.0`, or `postgres-cnpg@1.0.0 → 1.1.0` when the versions differ."""
-    found = sorted({r for r in refs if r})
-    if len(found) == 1:
-        return found[0]
-    name = found[0].partition("@")[0] if found else ""
-    if found and all(r.partition("@")[0] == name for r in found):
-        return f"{name}@" + " → ".join(r.partition("@")[2] for r in found)
-    return " → ".join(found)
+def _version_span(base: Iterable[str | None], head: Iterable[str | None]) -> str:
+    """`postgres-cnpg@1.0.0`, or `postgres-cnpg@1.0.0 → 1.1.0` when head resolves another."""
+    old, new = sorted({r for r in base if r}), sorted({r for r in head if r})
+    if old == new or not old or not new:
+        return ", ".join(old or new)
+    names = {r.partition("@")[0] for r in (*old, *new)}
+    if len(names) == 1:
+        versions = [", ".join(r.partition("@")[2] for r in side) for side in (old, new)]
+        return f"{names.pop()}@{versions[0]} → {versions[1]}"
+    return f"{', '.join(old)} → {', '.join(new)}"
 
 
-def _graph_causes(
-    changeset: ChangeSet,
-    graph: tuple[ResourceChange, ...],
-    all_files: list[str],
-    files: dict[tuple[CauseKind, str], list[str]],
-    provisioners: set[str],
-    output_changed: set[AppEnv],
-    app_files: set[str],
-) -> list[Cause]:
-    compared = changeset.compared_apps
-    app_paths = {
-        a: f for f in all_files if (c := classify(f)) and c.role == "app" for a in [c.name]
-    }
+@dataclass(frozen=True)
+class _GraphCauses:
+    """What every graph cause is built from: the change set, its resource changes and the
+    app × environment pairs whose output changed."""
+
+    changeset: ChangeSet
+    graph: tuple[ResourceChange, ...]
+    paths: tuple[str, ...]  # every changed config file
+    output_changed: frozenset[AppEnv]
+    app_files: frozenset[str]  # apps whose own file changed
 
     def cause(
-        kind: CauseKind, name: str, label: str, feeding: list[str], fed: list[ResourceChange]
+        self,
+        kind: CauseKind,
+        name: str,
+        label: str,
+        feeding: Iterable[str],
+        fed: list[ResourceChange],
     ) -> Cause:
-        units = _consumers(fed, compared)
+        units = _consumers(fed, self.changeset.compared_apps)
         return Cause(
             kind=kind,
             name=name,
             files=tuple(sorted(set(feeding))),
-            changed=tuple(sorted(units & output_changed)),
-            unchanged=tuple(sorted(units - output_changed)),
-            direct=tuple(sorted({u.app for u in units} & app_files)),
+            changed=tuple(sorted(units & self.output_changed)),
+            unchanged=tuple(sorted(units - self.output_changed)),
+            direct=tuple(sorted({u.app for u in units} & self.app_files)),
             label=label,
             resources=tuple(c for c in fed if c.status != "unchanged"),
         )
 
-    causes: list[Cause] = []
-    for directory in sorted(provisioners):
-        fed = [
-            c
-            for c in graph
-            if directory
-            in (
-                _provisioner_directory(changeset, c.base),
-                _provisioner_directory(changeset, c.head),
-            )
-        ]
-        refs = [r.provisioner for c in fed for r in (c.base, c.head) if r is not None]
-        span = _version_span(refs) if refs else directory
-        causes.append(
-            cause(
-                "provisioner",
-                directory,
-                f"provisioner {span}",
-                files[("blueprint", directory)],
-                fed,
-            )
-        )
-    exported: dict[str, list[ResourceChange]] = {}
-    for change in graph:
-        res = change.current
-        if res.provider_app is not None and change.outputs_changed:
-            exported.setdefault(res.provider_app, [])
-    for change in graph:
-        target = change.current.provider_app
-        if target is not None and target in exported:
-            exported[target].append(change)  # every env: the unchanged ones are candidates
-    for provider, fed in sorted(exported.items()):
-        names = sorted({n for c in fed for n in c.outputs_changed})
-        home = _blueprint_directory_of_app(changeset, provider)
-        envs = {c.env for c in fed if c.outputs_changed}
-        feeding = [
-            f
-            for f in all_files
-            if f == app_paths.get(provider)
-            or (home is not None and f.startswith(f"blueprints/{home}/"))
-            or ((c := classify(f)) and c.role == "environment" and c.name in envs)
-        ]
-        label = f"provider {provider} (exports {', '.join(names)} changed)"
-        causes.append(cause("provider", provider, label, feeding, fed))
-    shared: dict[str, list[ResourceChange]] = {}  # by label: one cause across classes
-    for change in graph:
-        res = change.current
-        explained = {_provisioner_directory(changeset, change.base)} | {
-            _provisioner_directory(changeset, change.head)
+    def directories(self, change: ResourceChange) -> set[str | None]:
+        """The provisioner directories of a resource on both sides."""
+        return {
+            _provisioner_directory(self.changeset, change.base),
+            _provisioner_directory(self.changeset, change.head),
         }
-        if res.shared and change.status != "unchanged" and not explained & provisioners:
-            shared.setdefault(change.label, [])
-    for change in graph:
-        if change.label in shared:
-            shared[change.label].append(change)
-    for label, fed in sorted(shared.items()):
-        users = {
-            c.app for change in fed for r in (change.base, change.head) if r for c in r.consumers
-        }
-        feeding = [app_paths[a] for a in users if a in app_paths]
-        envs = {c.env for c in fed if c.status != "unchanged"}
-        feeding += [
+
+    def env_files(self, envs: set[str]) -> list[str]:
+        return [
             f
-            for f in all_files
+            for f in self.paths
             if (c := classify(f)) and c.role == "environment" and c.name in envs
         ]
-        causes.append(cause("resource", label, f"shared resource {label}", feeding, fed))
-    return causes
+
+    def app_file(self, app: str) -> list[str]:
+        return [f for f in self.paths if (c := classify(f)) and c.role == "app" and c.name == app]
+
+    def provisioners(self, directory: str, files: list[str]) -> Cause:
+        """Every resource the directory provisions (on either side), and their consumers."""
+        fed = [c for c in self.graph if directory in self.directories(c)]
+        span = _version_span(
+            (c.base.provisioner for c in fed if c.base), (c.head.provisioner for c in fed if c.head)
+        )
+        return self.cause("provisioner", directory, f"provisioner {span or directory}", files, fed)
+
+    def providers(self) -> list[Cause]:
+        """Apps whose service-port outputs (their exports) differ, with every consumer of
+        their service-port in every environment (the unchanged ones are candidates)."""
+        exported = sorted(
+            {p for c in self.graph if c.outputs_changed and (p := c.current.provider_app)}
+        )
+        causes = []
+        for provider in exported:
+            fed = [c for c in self.graph if c.current.provider_app == provider]
+            names = sorted({n for c in fed for n in c.outputs_changed})
+            home = _blueprint_directory_of_app(self.changeset, provider)
+            feeding = [
+                *self.app_file(provider),
+                *(f for f in self.paths if home and f.startswith(f"blueprints/{home}/")),
+                *self.env_files({c.env for c in fed if c.outputs_changed}),
+            ]
+            label = f"provider {provider} (exports {', '.join(names)} changed)"
+            causes.append(self.cause("provider", provider, label, feeding, fed))
+        return causes
+
+    def shared_resources(self, provisioners: set[str]) -> list[Cause]:
+        """Shared resources that changed for a reason other than a changed provisioner
+        directory (that cause lists them already): consumers came or went, the request or
+        the environment's mapping changed. One cause per resource across its classes."""
+        changed = {
+            c.label
+            for c in self.graph
+            if c.current.shared
+            and c.status != "unchanged"
+            and not self.directories(c) & set(provisioners)
+        }
+        causes = []
+        for label in sorted(changed):
+            fed = [c for c in self.graph if c.label == label]
+            users = {u.app for c in fed for r in (c.base, c.head) if r for u in r.consumers}
+            feeding = [f for app in sorted(users) for f in self.app_file(app)]
+            feeding += self.env_files({c.env for c in fed if c.status != "unchanged"})
+            causes.append(self.cause("resource", label, f"shared resource {label}", feeding, fed))
+        return causes
 
 
 def _blueprint_directory_of_app(changeset: ChangeSet, app: str) -> str | None:
