@@ -94,7 +94,7 @@ def prune_plan(changeset: ChangeSet) -> list[Note]:
         objects = sorted({f"{c.key.kind} {c.key.name}" for c in changes})
         names = ", ".join(f"`{o}`" for o in objects[:5])
         more = f" and {len(objects) - 5} more" if len(objects) > 5 else ""
-        kept = sum(1 for c in changes if _prune_disabled(c.base))
+        kept = sum(1 for c in changes if c.base and _prune_disabled(c.base))
         if kept == len(changes):
             fate = (
                 f"they are marked never-prune (`{ANNOTATION_PRUNE}: {PRUNE_DISABLED}`): they "
@@ -290,7 +290,9 @@ def secret_changes(changeset: ChangeSet) -> list[Note]:
 
 
 def _prune_disabled(obj: Any) -> bool:
-    meta = obj.body.get("metadata") if obj is not None else None
+    if obj is None or f"{ANNOTATION_PRUNE}: {PRUNE_DISABLED}".encode() not in obj.content:
+        return False  # a byte search first: parsing every removed object costs time
+    meta = obj.body.get("metadata")
     annotations = (meta or {}).get("annotations") or {}
     return bool(annotations.get(ANNOTATION_PRUNE) == PRUNE_DISABLED)
 
