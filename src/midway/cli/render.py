@@ -92,6 +92,10 @@ def print_summary(ctx: CliContext, result: RenderResult, where: str | None) -> N
         f"({result.evaluations} evaluated, the rest from cache)"
     )
     ctx.console.print(summary)
+    if result.resources:
+        from midway.render.graph.view import summary_line
+
+        ctx.console.print(summary_line(result.resources))
     if where:
         ctx.console.print(f"written to {where}")
     if result.unvalidated:
