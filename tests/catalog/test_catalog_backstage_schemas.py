@@ -20,7 +20,7 @@ from midway.render.pipeline import RenderOptions, render_config
 from support.backstage import backstage_refusals, schema_errors
 from support.example import RunCli, write
 
-KINDS = {"Component", "Group", "System", "Location"}
+KINDS = {"Component", "Group", "System", "Location", "Resource"}
 
 
 def _entities(directory: Path) -> dict[str, dict[str, Any]]:

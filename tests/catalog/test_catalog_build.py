@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from midway.cache import Cache
-from midway.catalog.build import build_catalog
+from midway.catalog.build import build_catalog, catalog_of
 from midway.catalog.entities import AppDependency, ResourceDescription
 from midway.catalog.files import catalog_files
 from midway.config.loader import load_config
@@ -206,7 +206,7 @@ def test_a_repo_wide_system_and_links_to_the_app_file(example_repo: Path) -> Non
         type="amqp", id="events", provisioner="rabbitmq@2.1.0", consumers=("search/indexer",)
     )
     catalog = entities(render(example_repo), resources=[queue])
-    assert catalog["resource-amqp-events.yaml"]["spec"]["system"] == "system:acme-shop"
+    assert catalog["resource-amqp-search-events.yaml"]["spec"]["system"] == "system:acme-shop"
     systems = [e for e in catalog.values() if e["kind"] == "System"]
     assert [s["metadata"]["name"] for s in systems] == ["acme-shop"]
     assert systems[0]["spec"] == {"owner": "group:platform"}
@@ -262,7 +262,7 @@ def test_resources_become_resource_entities_and_depends_on(example_repo: Path) -
     deps = [AppDependency(consumer="search/search-api", provider="search/indexer")]
     catalog = entities(render(example_repo), resources=resources, dependencies=deps)
 
-    postgres = catalog["resource-postgres-ha-ledger.yaml"]
+    postgres = catalog["resource-postgres-payments-ledger.yaml"]
     assert postgres["spec"] == {
         "type": "postgres",
         "owner": "group:payments",  # every consumer is a payments app
@@ -275,7 +275,7 @@ def test_resources_become_resource_entities_and_depends_on(example_repo: Path) -
         "midway.dev/resource-id": "ledger",
         "midway.dev/resource-type": "postgres",
     }
-    shared = catalog["resource-amqp-events.yaml"]
+    shared = catalog["resource-amqp-platform-events.yaml"]
     assert shared["spec"] == {"type": "amqp", "owner": "group:platform"}  # two teams use it
     assert "group-platform.yaml" in catalog
 
@@ -284,15 +284,15 @@ def test_resources_become_resource_entities_and_depends_on(example_repo: Path) -
         return deps
 
     assert depends_on("payments-ledger-worker") == [
-        "resource:amqp-events",
-        "resource:postgres-ha-ledger",
+        "resource:amqp-platform-events",
+        "resource:postgres-payments-ledger",
     ]
-    assert depends_on("payments-checkout") == ["resource:postgres-ha-ledger"]
-    assert depends_on("search-indexer") == ["resource:amqp-events"]
+    assert depends_on("payments-checkout") == ["resource:postgres-payments-ledger"]
+    assert depends_on("search-indexer") == ["resource:amqp-platform-events"]
     assert depends_on("search-search-api") == ["component:search-indexer"]
     assert depends_on("identity-user-profile") == []
     targets = catalog["all.yaml"]["spec"]["targets"]
-    assert "./resource-amqp-events.yaml" in targets
+    assert "./resource-amqp-platform-events.yaml" in targets
 
 
 def test_resource_descriptions_the_builder_refuses_or_merges(example_repo: Path) -> None:
@@ -304,11 +304,11 @@ def test_resource_descriptions_the_builder_refuses_or_merges(example_repo: Path)
         type="redis", id="c", provisioner="redis@1.0.0", consumers=("search/indexer",)
     )
     twice = build_catalog(result, resources=[cache, cache])
-    assert [e.name for e in twice.entities if e.kind == "Resource"] == ["redis-c"]
+    assert [e.name for e in twice.entities if e.kind == "Resource"] == ["redis-search-c"]
     other = ResourceDescription(
         type="redis", id="c", provisioner="redis@2.0.0", consumers=("search/indexer",)
     )
-    with pytest.raises(ValueError, match="would both be the Backstage resource `redis-c`"):
+    with pytest.raises(ValueError, match="would both be the Backstage resource `redis-search-c`"):
         build_catalog(result, resources=[cache, other])
 
 
@@ -318,8 +318,8 @@ def test_resource_descriptions_the_builder_refuses_or_merges(example_repo: Path)
 def test_output_is_deterministic_with_stable_file_names(
     example_repo: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:
-    first = catalog_files(build_catalog(render(example_repo)))
-    second = catalog_files(build_catalog(render(example_repo, Cache.disabled())))
+    first = catalog_files(catalog_of(render(example_repo)))
+    second = catalog_files(catalog_of(render(example_repo, Cache.disabled())))
     assert first == second
     assert sorted(first)[:3] == [
         "all.yaml",
@@ -354,3 +354,19 @@ def test_catalog_is_a_reserved_environment_name(example_repo: Path) -> None:
     )
     with pytest.raises(MidwayError, match="`catalog` is reserved"):
         state_files(render(example_repo), SOURCE)
+
+
+def test_the_resource_graph_becomes_resources_and_depends_on(example_repo: Path) -> None:
+    files = catalog_files(catalog_of(render(example_repo)))
+    catalog = {name: yaml.safe_load(content) for name, content in files.items()}
+    ledger_db = catalog["resource-postgres-payments-ledger-db.yaml"]
+    assert ledger_db["spec"]["type"] == "postgres"
+    assert ledger_db["metadata"]["annotations"]["midway.dev/resource-class"] == "default,ha"
+    worker = catalog["component-payments-ledger-worker.yaml"]["spec"]
+    assert worker["dependsOn"] == [
+        "resource:amqp-payments-ledger-worker-queue",
+        "resource:postgres-payments-ledger-db",
+    ]
+    # a service-port is an app-to-app dependency
+    checkout = catalog["component-payments-checkout.yaml"]["spec"]
+    assert "component:payments-ledger-api" in checkout["dependsOn"]

@@ -174,7 +174,7 @@ def test_minor_resolution_change_is_noted(run_cli: RunCli, history: ConfigHistor
     code, report = diff_json(run_cli, history)
 
     # the version annotation changes in every object of every web-service@2 app: one
-    # note for the three of them, not three identical ones
+    # note for the four of them, not four identical ones
     assert code == 1
     [note] = [r for r in report["risks"] if r["kind"] == "blueprint-version-changed"]
     assert note["app"] is None and note["severity"] == "info"

@@ -85,3 +85,22 @@ def test_namespace_neighbours(example_repo: Path) -> None:
         "search/indexer",
         "search/search-api",
     }
+
+
+def test_affected_apps_follow_the_resource_graph(example_repo: Path) -> None:
+    config = example(example_repo)
+    # a provisioner feeds the apps requesting a type some environment maps to it
+    assert affected_apps(["blueprints/postgres-cnpg/main.jsonnet"], [config]) == frozenset(
+        {"payments/ledger-api", "payments/ledger-worker"}
+    )
+    assert affected_apps(["blueprints/amqp-external/blueprint.yaml"], [config]) == frozenset(
+        {"payments/ledger-worker"}
+    )
+    # an app file feeds the other consumers of its shared database and its service-port users
+    assert affected_apps(["apps/payments/ledger-api.yaml"], [config]) == frozenset(
+        {"payments/ledger-api", "payments/ledger-worker", "payments/checkout"}
+    )
+    # a workload blueprint change does not reach the co-consumers of a shared resource
+    assert affected_apps(["blueprints/worker/main.jsonnet"], [config]) == frozenset(
+        {"payments/ledger-worker", "search/indexer"}
+    )

@@ -3,7 +3,7 @@
 Each use gets its own copy of the example config whose dev namespace template carries a
 unique prefix (`<prefix>-{team}-{app}`), its own state repo, and its own namespaces —
 deleted afterwards. The CRDs the example needs (ExternalSecret, CNPG Cluster and
-ScheduledBackup) are installed once per session from tests/drift/testdata/crds/.
+ScheduledBackup, RabbitmqCluster) are installed once per session from tests/drift/testdata/crds/.
 
     def test_x(drift_env: DriftEnv) -> None:
         code, out, err = drift_env.cli("drift", "-o", "json")

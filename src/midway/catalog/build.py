@@ -44,6 +44,7 @@ from midway.model import (
     ConfigRepo,
     RenderedObject,
     RenderResult,
+    ResolvedResource,
 )
 from midway.render.layout import CLUSTER_SCOPED_DIR
 from midway.render.params import resolve_blueprint
@@ -84,6 +85,46 @@ def entity_name(*parts: str) -> str:
 def component_name(app: App) -> str:
     """`<team>-<app>`: app names are unique per team only, Backstage names per namespace."""
     return entity_name(app.team, app.name)
+
+
+def catalog_of(result: RenderResult) -> Catalog:
+    """The catalog of a render, with its resource graph's Resources and dependencies."""
+    resources, dependencies = graph_entities(result)
+    return build_catalog(result, resources=resources, dependencies=dependencies)
+
+
+def graph_entities(
+    result: RenderResult,
+) -> tuple[tuple[ResourceDescription, ...], tuple[AppDependency, ...]]:
+    """The resource graph of a render as catalog input: one Resource per provisioned
+    resource across environments (its class and provisioner may differ per environment:
+    both are listed), and an app-to-app dependency per `service-port`."""
+    order = {e.name: i for i, e in enumerate(result.config.environments_in_order())}
+    grouped: dict[tuple[str, str], list[ResolvedResource]] = defaultdict(list)
+    dependencies: set[AppDependency] = set()
+    for resource in result.resources:
+        if resource.provider_app is not None:
+            for consumer in resource.consumers:
+                dependencies.add(AppDependency(consumer.app, resource.provider_app))
+            continue
+        team = resource.home_app.split("/", 1)[0]
+        grouped[(resource.type, f"{team}/{resource.name}")].append(resource)
+    described = []
+    for (type_, ident), found in sorted(grouped.items()):
+        envs = sorted({r.destination.env for r in found}, key=lambda e: (order.get(e, 0), e))
+        classes = sorted({r.class_ for r in found})
+        described.append(
+            ResourceDescription(
+                type=type_,
+                id=ident.split("/", 1)[1],
+                provisioner=", ".join(sorted({r.provisioner or "" for r in found})),
+                consumers=tuple(sorted({c.app for r in found for c in r.consumers})),
+                resource_class=",".join(classes) if classes != ["default"] else None,
+                owner=ident.split("/", 1)[0],
+                environments=tuple(envs),
+            )
+        )
+    return tuple(described), tuple(sorted(dependencies, key=lambda d: (d.consumer, d.provider)))
 
 
 def build_catalog(
@@ -271,7 +312,8 @@ def _resource(description: ResourceDescription, config: ConfigRepo) -> _BuiltRes
         annotations[ANNOTATION_RESOURCE_CLASS] = description.resource_class
     if description.environments:
         annotations[ANNOTATION_ENVIRONMENTS] = ",".join(description.environments)
-    name = entity_name(description.type, description.resource_class or "", description.id)
+    # one entity per resource across environments (its class may differ per environment)
+    name = entity_name(description.type, owner, description.id)
     used_by = ", ".join(sorted(description.consumers)) or "no app"
     entity = Entity(
         kind="Resource",

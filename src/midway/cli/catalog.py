@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from midway.catalog.build import build_catalog
+from midway.catalog.build import catalog_of
 from midway.catalog.files import catalog_files
 from midway.cli.context import CliContext
 from midway.cli.render import render_options
@@ -32,7 +32,7 @@ def catalog(
     """
     source, config = ctx.load(rev)
     result = render_config(config, source, render_options(ctx, None, None, no_cache, workers))
-    files = catalog_files(build_catalog(result))
+    files = catalog_files(catalog_of(result))
     if out_dir is None:
         click.echo("---\n".join(content.decode() for content in files.values()), nl=False)
         return

@@ -22,6 +22,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "render": ("midway.cli.render", "render"),
     "publish": ("midway.cli.publish", "publish"),
     "diff": ("midway.cli.diff", "diff"),
+    "graph": ("midway.cli.graph", "graph"),
     "check": ("midway.cli.check", "check"),
     "drift": ("midway.cli.drift", "drift"),
     "apply": ("midway.cli.apply", "apply"),

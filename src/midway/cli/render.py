@@ -103,6 +103,10 @@ def print_summary(ctx: CliContext, result: RenderResult, where: str | None) -> N
         f"({result.evaluations} evaluated, the rest from cache)"
     )
     ctx.console.print(summary)
+    if result.resources:
+        from midway.render.graph.view import summary_line
+
+        ctx.console.print(summary_line(result.resources))
     if result.config.rollouts:
         from midway.render.rollout_plan import progress_line, rollout_plans
 

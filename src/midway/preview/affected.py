@@ -7,12 +7,13 @@ on nothing else (the Jsonnet sandbox sees only the blueprint directory and lib/ 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from midway.config.resources import SERVICE_PORT
 from midway.config.source import CONFIG_ROOTS, ROOT_FILES
-from midway.model import ConfigRepo
+from midway.model import App, ConfigRepo, ResourceRequest
 from midway.render.normalize import namespace_for
 
 FileRole = Literal["app", "blueprint", "environment", "rollout", "shared", "settings"]
@@ -66,7 +67,11 @@ def affected_apps(paths: Iterable[str], configs: Iterable[ConfigRepo]) -> frozen
     """App ids whose render may change when `paths` change; None means every app.
 
     Any directory of a blueprint counts for all apps asking for that blueprint by name: a new
-    or removed version can change which version their range resolves to.
+    or removed version can change which version their range resolves to. The resource graph
+    carries changes further (docs/graph.md): a provisioner blueprint feeds every app asking
+    for a type some environment maps to it; an app file feeds the other consumers of the
+    shared resources it requests (their resource may change, or appear or vanish); an app
+    feeds the consumers of its service-port (its exports).
     """
     configs = list(configs)
     apps: set[str] = set()
@@ -87,13 +92,67 @@ def affected_apps(paths: Iterable[str], configs: Iterable[ConfigRepo]) -> frozen
             rollouts.add(found.name)
         else:
             environments.add(found.name)
+    own_files = set(apps)
     for config in configs:
         blueprints.update(r.blueprint for n, r in config.rollouts.items() if n in rollouts)
     for config in configs:
         for app in config.apps.values():
             if app.blueprint.name in blueprints or environments & set(app.environments):
                 apps.add(app.id)
+    providers = set(apps)  # exports come from the app file, its blueprint and environment
+    for config in configs:
+        apps.update(_service_port_consumers(config, providers))
+        apps.update(_co_consumers(config, own_files))
+        if blueprints:
+            apps.update(_provisioned_by(config, blueprints))
     return frozenset(apps)
+
+
+def _requests(config: ConfigRepo) -> Iterator[tuple[App, str, ResourceRequest]]:
+    for app in config.apps.values():
+        for env_name in app.environments:
+            for request in app.resources_in(env_name).values():
+                yield app, env_name, request
+
+
+def _provisioned_by(config: ConfigRepo, blueprints: set[str]) -> set[str]:
+    """Apps requesting a type that some rule of their environment maps to one of
+    `blueprints` (any class, team or app match: a superset, the preview compares outputs)."""
+    types = {
+        (name, rule.type)
+        for name, env in config.environments.items()
+        for rule in env.provisioners
+        if rule.blueprint.name in blueprints
+    }
+    return {app.id for app, env, request in _requests(config) if (env, request.type) in types}
+
+
+def _shared_key(app: App, env: str, request: ResourceRequest) -> tuple[str, str, str] | None:
+    if request.id is None or request.type == SERVICE_PORT:
+        return None
+    scoped = request.id if "/" in request.id else f"{app.team}/{request.id}"
+    return env, request.type, scoped
+
+
+def _co_consumers(config: ConfigRepo, apps: set[str]) -> set[str]:
+    """Apps sharing a resource (same type and id in an environment) with one of `apps`."""
+    found: dict[tuple[str, str, str], set[str]] = {}
+    for app, env, request in _requests(config):
+        key = _shared_key(app, env, request)
+        if key is not None:
+            found.setdefault(key, set()).add(app.id)
+    return {other for users in found.values() if users & apps for other in users}
+
+
+def _provider(app: App, request: ResourceRequest) -> str | None:
+    workload = request.params.get("workload")
+    if request.type != SERVICE_PORT or not isinstance(workload, str) or not workload:
+        return None
+    return workload if "/" in workload else f"{app.team}/{workload}"
+
+
+def _service_port_consumers(config: ConfigRepo, providers: set[str]) -> set[str]:
+    return {app.id for app, _, request in _requests(config) if _provider(app, request) in providers}
 
 
 def with_namespace_neighbours(apps: frozenset[str], config: ConfigRepo) -> frozenset[str]:

@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from midway.model import ConfigRepo, Destination, ObjectKey, RenderedObject, RenderResult
+from midway.model import (
+    ConfigRepo,
+    Destination,
+    ObjectKey,
+    RenderedObject,
+    RenderResult,
+    ResolvedResource,
+)
 from midway.preview.fields import FieldChange, field_changes, masked, unified_yaml_diff, yaml_text
 
 Action = Literal["added", "changed", "removed", "unchanged"]
@@ -79,6 +86,9 @@ class ChangeSet:
     env_order: Mapping[str, int] = field(default_factory=dict)
     base_resolved: Mapping[str, str] = field(default_factory=dict)  # app id -> blueprint@version
     head_resolved: Mapping[str, str] = field(default_factory=dict)
+    # the resource graph of each side (the nodes the compared apps use)
+    base_resources: tuple[ResolvedResource, ...] = ()
+    head_resources: tuple[ResolvedResource, ...] = ()
     # app id -> env -> blueprint@version rendered there (rollouts included)
     base_versions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     head_versions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -149,11 +159,21 @@ def compare(
     of the other apps would be identical on both sides: none of their inputs changed)."""
     order = environment_order(base.config, head.config)
 
+    def used(result: RenderResult) -> tuple[ResolvedResource, ...]:
+        return tuple(
+            res
+            for res in result.resources
+            if apps is None or any(c.app in apps for c in res.consumers)
+        )
+
     def index(result: RenderResult) -> dict[tuple[Destination, ObjectKey], RenderedObject]:
+        # a shared resource's objects belong to no app: they are compared whenever one of
+        # its consumers is (the render rendered it for them)
+        provisioned = {path for res in used(result) for path in res.paths}
         return {
             (obj.unit.destination, obj.key): obj
             for obj in result.objects
-            if apps is None or obj.unit.app in apps
+            if apps is None or obj.unit.app in apps or obj.path in provisioned
         }
 
     before, after = index(base), index(head)
@@ -191,6 +211,8 @@ def compare(
         order,
         resolved(base),
         resolved(head),
+        used(base),
+        used(head),
         versions(base),
         versions(head),
     )

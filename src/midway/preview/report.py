@@ -151,9 +151,12 @@ class DiffReport:
         cs = self.changeset
         if not cs.has_changes:
             return "no changes"
-        apps = {c.app for c in cs.changes}
+        known = cs.base.apps.keys() | cs.head.apps.keys()
+        apps = {c.app for c in cs.changes if c.app in known}
+        shared = {c.app for c in cs.changes} - apps  # a shared resource's objects: no app's
         counts = [f"{n} {action}" for action in TOUCHING if (n := cs.count(action))]
-        return f"{', '.join(counts)} object(s) in {len(apps)} app(s)"
+        where = f"{len(apps)} app(s)" + (f" and {len(shared)} shared resource(s)" if shared else "")
+        return f"{', '.join(counts)} object(s) in {where}"
 
 
 def build_report(

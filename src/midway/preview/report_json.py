@@ -98,6 +98,11 @@ def to_data(report: DiffReport) -> dict[str, Any]:
                 "changedCount": len(cause.changed),
                 "unchangedCount": len(cause.unchanged),
                 "appFileChanged": list(cause.direct),
+                "title": cause.title,
+                "resources": [
+                    {"resource": r.resource, "envs": list(r.envs), "reasons": list(r.reasons)}
+                    for r in cause.resource_summary(cs.env_order)
+                ],
             }
             for cause in report.blast.causes
         ],

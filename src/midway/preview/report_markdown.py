@@ -8,12 +8,14 @@ under the 65,536-character comment limit of GitHub by dropping object diffs at t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from midway.preview.blast import Cause
 from midway.preview.changeset import Change
+from midway.preview.graph_changes import changed_graph
 from midway.preview.report import ChangeGroup, DiffReport, EnvSummary
 from midway.preview.risks import Risk
+from midway.render.graph.view import to_mermaid
 
 MARKER = "<!-- midway-diff -->"
 MAX_CHARS = 65_000
@@ -181,13 +183,24 @@ def _blast(report: DiffReport) -> list[str]:
             "",
         ]
     envs = report.changeset.environments
+    order = report.changeset.env_order
     for cause in causes:
         files = ", ".join(f"`{f}`" for f in cause.files[:5])
         more = f" and {len(cause.files) - 5} more" if len(cause.files) > 5 else ""
+        where = f" ({files}{more})" if cause.files else ""
         lines.append(
-            f"**{cause.title}** ({files}{more}): output changed for **{len(cause.changed)}** of "
+            f"**{cause.title}**{where}: output changed for **{len(cause.changed)}** of "
             f"{cause.candidates} app × environment, {len(cause.unchanged)} unchanged."
         )
+        summary = cause.resource_summary(order)
+        if summary:
+            lines.append("")
+            lines += [
+                f"- resource `{r.resource}` in {', '.join(r.envs)}: {'; '.join(r.reasons)}"
+                for r in summary[:MAX_BLAST_ROWS]
+            ]
+        if cause.kind in GRAPH_CAUSES and cause.changed:
+            lines += ["", "Consumers whose output changed: " + _consumers(cause, order) + "."]
         if cause.changed:
             table = _blast_table(cause, envs, report.changeset.highest_envs)
             apps = len({u.app for u in cause.changed})
@@ -216,6 +229,56 @@ def _switches(report: DiffReport) -> list[str]:
     if len(switches) > MAX_SWITCHES:
         lines.append(f"- … and {len(switches) - MAX_SWITCHES} more (see `midway diff -o json`)")
     return lines
+
+
+GRAPH_CAUSES = frozenset({"provisioner", "provider", "resource"})
+MAX_GRAPH_NODES = 80  # a bigger picture is unreadable (and GitHub refuses huge diagrams)
+
+
+def _consumers(cause: Cause, order: Mapping[str, int]) -> str:
+    """`payments/ledger-api` in dev, prod; `payments/ledger-worker` in prod"""
+    by_app: dict[str, list[str]] = {}
+    for unit in cause.changed:
+        by_app.setdefault(unit.app, []).append(unit.env)
+    parts = [
+        f"`{app}` in {', '.join(sorted(envs, key=lambda e: (order.get(e, 0), e)))}"
+        for app, envs in sorted(by_app.items())
+    ]
+    shown = parts[:MAX_BLAST_ROWS]
+    more = f" and {len(parts) - MAX_BLAST_ROWS} more app(s)" if len(parts) > MAX_BLAST_ROWS else ""
+    return "; ".join(shown) + more
+
+
+def _graph(report: DiffReport) -> list[str]:
+    """The changed part of the resource graph as a mermaid flowchart (GitHub draws it)."""
+    blast = report.blast
+    if not any(c.status != "unchanged" for c in blast.resources):
+        return []
+    picture = changed_graph(
+        blast.resources,
+        frozenset((u.app, u.env) for u in blast.output_changed),
+        report.changeset.env_order,
+    )
+    if not picture.parts:
+        return []
+    lines = ["", "#### 🕸️ Resource graph: what changed", ""]
+    if picture.size > MAX_GRAPH_NODES:
+        return [*lines, f"{picture.size} nodes: too many to draw; see `midway graph`.", ""]
+    mermaid = to_mermaid(
+        picture.parts,
+        changed=picture.changed,
+        unchanged=picture.unchanged,
+        notes=picture.notes,
+    )
+    return [
+        *lines,
+        "```mermaid",
+        *mermaid.rstrip("\n").splitlines(),
+        "```",
+        "",
+        "<sub>thick outline: changed (a resource's objects or outputs; an app's rendered "
+        "output) · dashed: unchanged</sub>",
+    ]
 
 
 def _group_title(report: DiffReport, change: Change, count: int) -> str:
@@ -306,6 +369,7 @@ def render(report: DiffReport, limit: int = MAX_CHARS) -> str:
         *_summary(report),
         *_risks(report.risks),
         *_blast(report),
+        *_graph(report),
         *_switches(report),
         *_stale(report),
     ]

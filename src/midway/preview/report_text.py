@@ -87,12 +87,16 @@ def _blast(report: DiffReport) -> list[Text]:
         out.append(Text(f"  new destination {new.destination}: {len(new.apps)} apps", style="bold"))
     order = report.changeset.env_order
     for cause in report.blast.causes:
+        files = f" ({', '.join(cause.files)})" if cause.files else ""
         out.append(
             Text(
-                f"  {cause.title} ({', '.join(cause.files)}): {len(cause.changed)} of "
+                f"  {cause.title}{files}: {len(cause.changed)} of "
                 f"{cause.candidates} app × env changed, {len(cause.unchanged)} unchanged"
             )
         )
+        for res in cause.resource_summary(order):
+            where, why = ", ".join(res.envs), "; ".join(res.reasons)
+            out.append(Text(f"    resource {res.resource} in {where}: {why}"))
         by_app: dict[str, list[str]] = {}
         for unit in cause.changed:
             by_app.setdefault(unit.app, []).append(unit.env)

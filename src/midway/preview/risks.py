@@ -13,11 +13,13 @@ from midway.config.semver import parse_version
 from midway.model import (
     ANNOTATION_PRUNE,
     PRUNE_ALLOW,
+    PRUNE_DISABLED,
     PRUNE_PROTECTED_KINDS,
     Destination,
     Environment,
 )
 from midway.preview.changeset import Change, ChangeSet
+from midway.preview.graph_changes import resource_changes
 from midway.preview.release_safety import breaking_releases
 
 Severity = Literal["high", "warning", "info"]
@@ -93,11 +95,18 @@ def prune_plan(changeset: ChangeSet) -> list[Note]:
         objects = sorted({f"{c.key.kind} {c.key.name}" for c in changes})
         names = ", ".join(f"`{o}`" for o in objects[:5])
         more = f" and {len(objects) - 5} more" if len(objects) > 5 else ""
-        fate = (
-            "they will be deleted from the cluster (prune is on)"
-            if prune
-            else "prune is off: they stay live until deleted by hand"
-        )
+        kept = sum(1 for c in changes if c.base and _prune_disabled(c.base))
+        if kept == len(changes):
+            fate = (
+                f"they are marked never-prune (`{ANNOTATION_PRUNE}: {PRUNE_DISABLED}`): they "
+                "stay live until deleted by hand"
+            )
+        elif prune:
+            fate = "they will be deleted from the cluster (prune is on)"
+            if kept:
+                fate += f", except {kept} marked never-prune"
+        else:
+            fate = "prune is off: they stay live until deleted by hand"
         stateful = any(c.key.kind in STATEFUL_KINDS for c in changes)
         notes.append(
             Note(
@@ -281,6 +290,14 @@ def secret_changes(changeset: ChangeSet) -> list[Note]:
     ]
 
 
+def _prune_disabled(obj: Any) -> bool:
+    if obj is None or f"{ANNOTATION_PRUNE}: {PRUNE_DISABLED}".encode() not in obj.content:
+        return False  # a byte search first: parsing every removed object costs time
+    meta = obj.body.get("metadata")
+    annotations = (meta or {}).get("annotations") or {}
+    return bool(annotations.get(ANNOTATION_PRUNE) == PRUNE_DISABLED)
+
+
 def _prune_allowed(obj: Any) -> bool:
     meta = obj.body.get("metadata") if obj is not None else None
     annotations = (meta or {}).get("annotations") or {}
@@ -394,6 +411,35 @@ def breaking_blueprint_releases(changeset: ChangeSet) -> list[Note]:
     return notes
 
 
+def stateful_resources_removed(changeset: ChangeSet) -> list[Note]:
+    """A stateful resource nobody consumes any more leaves the graph, and its objects the
+    state repo: that is how a database gets lost. midway marks them never-prune, so they stay
+    live; the note says so, and that deleting them by hand deletes the data."""
+    notes = []
+    for change in resource_changes(changeset):
+        res = change.base
+        if change.status != "removed" or res is None or not res.stateful:
+            continue
+        users = ", ".join(f"`{c.app}`" for c in res.consumers)
+        what = "shared stateful resource" if res.shared else "stateful resource"
+        message = (
+            f"{what} `{change.label}` loses its last consumer ({users}) in {WHERE}: possible "
+            f"data loss. Its objects leave the state repo but are marked never-prune "
+            f"(`{ANNOTATION_PRUNE}: {PRUNE_DISABLED}`), so midway and ArgoCD leave them "
+            "running; delete them by hand only once the data is safe"
+        )
+        notes.append(
+            Note(
+                "stateful-resource-removed",
+                "high",
+                message,
+                res.consumers[0].app if len(res.consumers) == 1 else None,
+                change.destination,
+            )
+        )
+    return notes
+
+
 CHECKS: tuple[Callable[[ChangeSet], list[Note]], ...] = (
     prune_plan,
     replicas_to_zero,
@@ -406,6 +452,7 @@ CHECKS: tuple[Callable[[ChangeSet], list[Note]], ...] = (
     blueprint_major_bumps,
     blueprint_resolution_changes,
     breaking_blueprint_releases,
+    stateful_resources_removed,
 )
 
 

@@ -194,7 +194,7 @@ def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) ->
         resolved=resolved,
         versions=versions,
         unvalidated=tuple(unvalidated_kinds(used)),
-        resources=_resolved_resources(graph, resource_units, units, outcomes),
+        resources=_resolved_resources(graph, resource_units, units, outcomes, config),
     )
 
 
@@ -406,6 +406,7 @@ def _resolved_resources(
     resource_units: list[_Unit],
     units: list[_Unit],
     outcomes: Mapping[str, _Outcome],
+    config: ConfigRepo,
 ) -> tuple[ResolvedResource, ...]:
     """The graph as rendered: each node the selection uses, with its outputs (secret ones as
     references) and the state paths of its objects."""
@@ -425,6 +426,8 @@ def _resolved_resources(
                 ref = value[SECRET_REF_KEY]
                 value = f"secretKeyRef:{ref['name']}/{ref['key']}"
             outputs[name] = value
+        if node.provider is not None:
+            outputs = _provider_exports(node, config)
         paths = tuple(sorted(row[4] for row in outcome.rows)) if outcome else ()
         home = node.owner if not node.shared else None
         home_app = home.id if home is not None else f"{node.owner.team}/{node.name}"
@@ -714,9 +717,21 @@ def _is_secret_ref(ref: Ref, uses: Mapping[str, SecretUse]) -> bool:
     return any(use.placeholder == ref.text for use in uses.values())
 
 
+def _provider_exports(node: ResourceNode, config: ConfigRepo) -> dict[str, JSON]:
+    """A service-port's outputs for the graph (`midway graph`, the preview's blast radius);
+    empty when the provider exports nothing (its consumers' placeholders report that)."""
+    try:
+        return _exports_of(node, config)
+    except (MidwayError, PlaceholderError):
+        return {}
+
+
 def _service_outputs(item: _Unit, name: str, config: ConfigRepo) -> dict[str, JSON]:
+    return _exports_of(item.bound[name], config)
+
+
+def _exports_of(node: ResourceNode, config: ConfigRepo) -> dict[str, JSON]:
     """What a service-port gives: the provider app's blueprint `exports` in this destination."""
-    node = item.bound[name]
     assert node.provider is not None
     provider = node.provider
     blueprint = resolve_blueprint(config, provider.app)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 import yaml
 
-from midway.catalog.build import build_catalog
+from midway.catalog.build import catalog_of
 from midway.catalog.files import CATALOG_DIR, catalog_files
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.model import RenderResult
@@ -58,7 +58,7 @@ def state_files(result: RenderResult, source: ArgoSource) -> dict[str, bytes]:
     if result.config.settings.catalog.publish:
         # no Application or ApplicationSet points at catalog/ (state/argocd.py): ArgoCD
         # never applies these files; Backstage reads them from git
-        files.update(catalog_files(build_catalog(result), CATALOG_DIR))
+        files.update(catalog_files(catalog_of(result), CATALOG_DIR))
         files[README_PATH] = README + README_CATALOG
     return files
 
