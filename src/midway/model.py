@@ -262,6 +262,8 @@ class Settings:
     source: SourceLocation | None = None
     teams: tuple[str, ...] | None = None  # the team registry; None = any team folder is a team
     teams_source: SourceLocation | None = None
+    # the workload blueprint Score files render through (`score.blueprint`, docs/score.md)
+    score_blueprint: BlueprintRequest | None = None
 
 
 @dataclass(frozen=True)
