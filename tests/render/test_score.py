@@ -391,3 +391,19 @@ def test_a_score_file_and_an_app_file_cannot_define_one_app(
     )
     [line] = lines
     assert "error: app search/search-api is also defined in apps/search/search-api" in line
+
+
+def test_check_takes_a_score_file(
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_config_repo(tmp_path, files=score_files())
+    monkeypatch.chdir(repo.path)
+    code, _, err = run_cli("check", "apps/search/gateway.score.yaml")
+    assert code == 0, err
+    assert "a Score file, so search/gateway deploys to every environment" in err
+    (repo.path / "apps/search/gateway.score.yaml").write_text(
+        (TESTDATA / "apps/search/gateway.score.yaml").read_text().replace("UDP", "SCTP")
+    )
+    code, _, err = run_cli("check", "apps/search/gateway.score.yaml")
+    assert code == 2, err
+    assert err.startswith("apps/search/gateway.score.yaml:19:7: error: `service.ports.dns"), err

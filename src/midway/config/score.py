@@ -24,7 +24,8 @@ from midway.config.yamlsource import YamlDocument, parse_yaml
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.model import JSON, App, AppEnvironment, Environment, ParamPath, Settings
 
-SCORE_SUFFIXES = (".score.yaml", ".score.yml")
+SCORE_STEM = ".score"  # apps/<team>/<name>.score.yaml
+SCORE_SUFFIXES = (f"{SCORE_STEM}.yaml", f"{SCORE_STEM}.yml")
 # the blueprint param a service-port consumer's `port` comes from (the first service port)
 EXPORT_PORT_PARAM = "port"
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from midway.config.score import SCORE_STEM
 from midway.config.source import CONFIG_ROOTS, ROOT_FILES
 from midway.model import ConfigRepo
 from midway.render.normalize import namespace_for
@@ -47,7 +48,8 @@ def classify(path: str) -> ConfigFile | None:
     stem = posixpath.splitext(rest)[0]
     if top == "environments":
         return ConfigFile("environment", stem, path)
-    return ConfigFile("app", stem, path)  # apps/<team>/<app>.yaml -> team/app
+    # apps/<team>/<app>.yaml and apps/<team>/<app>.score.yaml -> team/app
+    return ConfigFile("app", stem.removesuffix(SCORE_STEM), path)
 
 
 def changed_paths(base: Mapping[str, str], head: Mapping[str, str]) -> list[str]:
