@@ -41,10 +41,10 @@ def test_paths_relative_to_the_working_directory(
         (["blueprints/worker/main.jsonnet"], 2, 2),
         (["blueprints/web-service@1/blueprint.yaml"], 5, 2),
         # an environment file: every app deployed there (and every example)
-        (["environments/staging.yaml"], 7, 8),
+        (["environments/staging.yaml"], 8, 10),
         # shared libraries and repo settings: everything
-        (["lib/k8s.libsonnet"], 8, 8),
-        (["midway.yaml"], 8, 8),
+        (["lib/k8s.libsonnet"], 9, 10),
+        (["midway.yaml"], 9, 10),
         (["apps/payments/checkout.yaml", "apps/search/indexer.yaml"], 2, 0),
     ],
 )
@@ -60,7 +60,7 @@ def test_renders_only_affected_apps(
 def test_no_files_checks_everything(run_cli: RunCli, example_repo: Path) -> None:
     code, out, _ = run_cli("--config", str(example_repo), "check")
     assert code == 0
-    assert out.endswith(", rendered 8 apps and 8 blueprint examples\n")
+    assert out.endswith(", rendered 9 apps and 10 blueprint examples\n")
 
 
 def test_files_outside_the_config_roots_are_ignored(
