@@ -2,7 +2,7 @@
 //
 // Objects (all named after the app):
 //   Deployment            always: every Score container, in the Score file's order
-//   ConfigMap <app>-files when a container has `files`
+//   ConfigMap <app>-files when a container has `files` (text in data, base64 in binaryData)
 //   Service               when the Score file has `service.ports`
 //
 // Params are the Score file's `containers` and `service` (docs/score.md); midway has
@@ -131,7 +131,10 @@ function(app, env, params)
     };
 
   k8s.compact([
-    if hasFiles then k8s.configMap(filesName, { [f.key]: f.file.content for f in files }),
+    if hasFiles then k8s.configMap(filesName, { [f.key]: f.file.content for f in files if std.objectHas(f.file, 'content') }) + (
+      local binary = { [f.key]: f.file.binaryContent for f in files if std.objectHas(f.file, 'binaryContent') };
+      if std.length(binary) > 0 then { binaryData: binary } else {}
+    ),
     deployment,
     service,
   ])

@@ -200,6 +200,19 @@ def test_files_are_a_config_map_mounted_at_their_targets(rendered: RenderResult)
     assert "midway.dev/config-checksum" in pod["metadata"]["annotations"]  # pods roll
 
 
+def test_binary_content_is_binary_data(rendered: RenderResult) -> None:
+    [config_map] = objects(rendered, "identity/hello-world", "dev", "ConfigMap")
+    assert config_map["binaryData"] == {"hello-1-logo.bin": "ADBgwpA="}
+    assert list(config_map["data"]) == ["hello-0-greeting.txt"]
+    pod = deployment(rendered, "identity/hello-world", "dev")["spec"]["template"]["spec"]
+    [volume] = pod["volumes"]
+    assert volume["configMap"]["items"][1] == {
+        "key": "hello-1-logo.bin",
+        "path": "hello-1-logo.bin",
+        "mode": 0o600,
+    }
+
+
 def test_probes_resources_command_and_annotations_are_mapped(rendered: RenderResult) -> None:
     report = container(rendered, "payments/ledger-report", "dev", "report")
     assert report["livenessProbe"] == {
@@ -279,9 +292,9 @@ def refused(tmp_path: Path, run_cli: RunCli, files: dict[str, str]) -> tuple[lis
         ),
         (
             '        content: "host: ${resources.db.host}"\n',
-            "        binaryContent: ADBgwpA=\n",
+            "        binaryContent: not base64!\n",
             f"{PATH}:11:9",
-            "uses `binaryContent`, which midway does not support",
+            "`binaryContent` of file /etc/probe/probe.conf is not standard base64",
         ),
         (
             "    files:\n",
@@ -334,7 +347,7 @@ def refused(tmp_path: Path, run_cli: RunCli, files: dict[str, str]) -> tuple[lis
     ],
     ids=[
         "files-source",
-        "binary-content",
+        "binary-not-base64",
         "volumes",
         "resource-metadata",
         "name-not-file-name",

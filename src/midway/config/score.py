@@ -13,6 +13,8 @@ Features midway cannot render are refused, each at its line, never dropped.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -118,21 +120,31 @@ def unsupported(doc: YamlDocument) -> list[MidwayError]:
                         "inline as `content:` (placeholders allowed)",
                     )
                 )
-            elif "binaryContent" in file:
+            elif "content" in file and "binaryContent" in file:
                 errors.append(
                     MidwayError(
-                        f"container `{cname}`: file {file['target']} uses `binaryContent`, "
-                        "which midway does not support",
+                        f"container `{cname}`: file {file['target']} has both `content` and "
+                        "`binaryContent`",
                         doc.where((*where, "binaryContent")),
-                        hint="use text `content:`, or ship binary files in the image",
+                        hint="keep one: text as `content`, base64 as `binaryContent`",
                     )
                 )
+            elif "binaryContent" in file:
+                if not _is_base64(file["binaryContent"]):
+                    errors.append(
+                        MidwayError(
+                            f"container `{cname}`: `binaryContent` of file {file['target']} "
+                            "is not standard base64",
+                            doc.where((*where, "binaryContent")),
+                            hint="encode the bytes with `base64 -w0 FILE`",
+                        )
+                    )
             elif "content" not in file:
                 errors.append(
                     MidwayError(
                         f"container `{cname}`: file {file['target']} has no `content`",
                         doc.where(where),
-                        hint="give the file's text as `content:`",
+                        hint="give the file's text as `content:` (or base64 as `binaryContent:`)",
                     )
                 )
         if container.get("volumes"):
@@ -156,6 +168,14 @@ def unsupported(doc: YamlDocument) -> list[MidwayError]:
                 )
             )
     return errors
+
+
+def _is_base64(text: str) -> bool:
+    try:
+        base64.b64decode(text, validate=True)
+    except binascii.Error:
+        return False
+    return True
 
 
 def score_params(doc: YamlDocument) -> tuple[dict[str, JSON], dict[ParamPath, SourceLocation]]:
@@ -202,8 +222,9 @@ def _containers(containers: Mapping[str, Any]) -> dict[str, JSON]:
 
 def _file(file: Mapping[str, Any]) -> dict[str, JSON]:
     """`noExpand: true` keeps `${...}` as written: escaped here as `$$`, so placeholders are
-    left alone (the indices of files stay those of the Score file, for error locations)."""
+    left alone (the indices of files stay those of the Score file, for error locations).
+    `binaryContent` is never expanded (Score's rule; base64 holds no `$` anyway)."""
     out = {k: v for k, v in file.items() if k != "noExpand"}
-    if file.get("noExpand"):
+    if file.get("noExpand") and "content" in file:
         out["content"] = str(file["content"]).replace("$", "$$")
     return out

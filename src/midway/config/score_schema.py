@@ -9,11 +9,11 @@ Where midway is stricter, it says so (docs/score.md, "Differences from the speci
   (Score allows upper case, and dots in ids): midway's resource graph names them so;
 - resource names are at most 40 characters, as in midway App files;
 - a file's one-of `source`/`content`/`binaryContent` is checked by the converter, so that an
-  unsupported `source` or `binaryContent` is reported as unsupported rather than as a
-  schema mismatch.
+  unsupported `source` is reported as unsupported rather than as a schema mismatch;
+- a file's `target` must be an absolute path (Kubernetes mounts need one).
 
-Fields the schema accepts but midway cannot render (`files[].source`, `binaryContent`,
-`volumes`, resource `metadata`) are refused by config/score.py, each at its line.
+Fields the schema accepts but midway cannot render (`files[].source`, `volumes`, resource
+`metadata`) are refused by config/score.py, each at its line.
 """
 
 from __future__ import annotations
