@@ -110,7 +110,7 @@ def test_removing_an_environment_removes_its_tree(
     changes: dict[str, bytes | str | None] = {"environments/staging.yaml": None}
     for app in sorted((config.path / "apps").glob("*/*.yaml")):
         doc = yaml.safe_load(app.read_text())
-        if "staging" in (doc["spec"].get("environments") or {}):
+        if "staging" in ((doc.get("spec") or {}).get("environments") or {}):  # Score: none
             del doc["spec"]["environments"]["staging"]
             changes[str(app.relative_to(config.path))] = yaml.safe_dump(doc, sort_keys=False)
     config.commit("drop staging", changes)
