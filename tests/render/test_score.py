@@ -420,3 +420,85 @@ def test_check_takes_a_score_file(
     code, _, err = run_cli("check", "apps/search/gateway.score.yaml")
     assert code == 2, err
     assert err.startswith("apps/search/gateway.score.yaml:19:7: error: `service.ports.dns"), err
+
+
+FULL = """\
+apiVersion: score.dev/v1b1
+metadata:
+  name: full
+  extra-key: extra-value
+  annotations:
+    acme.example/owner: search
+service:
+  ports:
+    port-one: {port: 1000, protocol: TCP, targetPort: 10000}
+    port-two: {port: 8000}
+containers:
+  container-one:
+    image: ghcr.io/acme/full:1.0.0
+    command: ["/bin/sh", "-c"]
+    args: ["hello", "world"]
+    resources:
+      requests: {cpu: 1000m, memory: 10Gi}
+      limits: {cpu: "0.24", memory: 128M}
+    variables:
+      SOME_VAR: some content here
+    files:
+      - {target: /my/file, mode: "0600", source: file.txt}
+      - {target: /my/other/file, content: "some multiline\\ncontent\\n"}
+      - {target: /my/other/binaryfile, binaryContent: ADBgwpA=}
+    volumes:
+      - {source: volume-name, target: /mnt/something, path: /sub/path, readOnly: false}
+    livenessProbe:
+      httpGet: {port: 8080, path: /livez}
+      exec: {command: [/bin/curl, -f, "http://localhost:8080/livez"]}
+    readinessProbe:
+      httpGet:
+        host: 127.0.0.1
+        port: 80
+        scheme: HTTP
+        path: /readyz
+        httpHeaders: [{name: SOME_HEADER, value: some-value-here}]
+  container-two:
+    image: ghcr.io/acme/two:1.0.0
+resources:
+  resource-one:
+    metadata:
+      annotations: {acme.example/note: this is my annotation}
+    type: postgres
+    class: default
+    params: {database: full}
+  resource-two:
+    type: amqp
+  resource-three:
+    type: opensearch
+    id: shared-type-three
+"""
+
+
+def test_a_file_shaped_like_the_specs_full_sample_gets_exactly_the_documented_refusals(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    path = "apps/search/full.score.yaml"
+    lines, err = refused(tmp_path, run_cli, {path: FULL})
+    assert [line.split(": error: ")[0] for line in lines] == [
+        f"{path}:22:42",  # files[0].source
+        f"{path}:25:5",  # volumes
+        f"{path}:41:5",  # resources.resource-one.metadata
+    ], err
+    refused_lines = ("    volumes:", "      - {source: volume-name", "    metadata:", "      annot")
+    without = "".join(
+        line
+        for line in FULL.replace("source: file.txt", 'content: "x"').splitlines(keepends=True)
+        if not line.startswith(refused_lines)
+    )
+    repo = make_config_repo(tmp_path / "fixed", files={path: without})
+    result = render(repo)
+    one = container(result, "search/full", "dev", "container-one")
+    assert one["livenessProbe"] == {
+        "exec": {"command": ["/bin/curl", "-f", "http://localhost:8080/livez"]}
+    }
+    assert one["readinessProbe"]["httpGet"]["host"] == "127.0.0.1"
+    assert env_vars(one)["SOME_VAR"] == "some content here"
+    [service] = objects(result, "search/full", "dev", "Service")
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == [10000, 8000]
