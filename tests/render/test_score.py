@@ -4,6 +4,7 @@ cannot render is refused at its line."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from midway.model import RenderResult
 from midway.render.pipeline import RenderOptions, render_config
 from support.configrepo import ConfigRepoFixture, make_config_repo
 from support.example import RunCli
+from support.previewrepo import ConfigHistory
 
 TESTDATA = Path(__file__).parent / "testdata" / "score"
 SCORE_APPS = {
@@ -502,3 +504,17 @@ def test_a_file_shaped_like_the_specs_full_sample_gets_exactly_the_documented_re
     assert env_vars(one)["SOME_VAR"] == "some content here"
     [service] = objects(result, "search/full", "dev", "Service")
     assert [p["targetPort"] for p in service["spec"]["ports"]] == [10000, 8000]
+
+
+def test_diff_of_a_score_file_shows_that_app(tmp_path: Path, run_cli: RunCli) -> None:
+    history = ConfigHistory(tmp_path / "config")
+    history.commit("initial config")
+    history.branch("feature")
+    path = "apps/search/suggest.score.yaml"
+    history.commit("suggest 1.3.1", {path: history.edit(path, "suggest:1.3.0", "suggest:1.3.1")})
+    code, out, err = run_cli("--config", str(history.root), "diff", "-o", "json")
+    assert code == 1, err
+    report = json.loads(out)
+    assert report["files"] == [path]
+    assert report["summary"]["apps"]["changed"] == ["search/suggest"]
+    assert {o["kind"] for o in report["objects"]} == {"Deployment"}
