@@ -341,6 +341,12 @@ def refused(tmp_path: Path, run_cli: RunCli, files: dict[str, str]) -> tuple[lis
             "`${metadata.annotations.owner}` is not a metadata field",
         ),
         (
+            "  name: probe\n",
+            "  name: probe\n  annotations: {midway.dev/prune: disabled}\n",
+            f"{PATH}:4:17",
+            "annotation `midway.dev/prune` is reserved",
+        ),
+        (
             "      DB_HOST: ${resources.db.host}\n",
             "      DB_HOST: ${resources.cache.host}\n",
             f"{PATH}:8:7",
@@ -357,6 +363,7 @@ def refused(tmp_path: Path, run_cli: RunCli, files: dict[str, str]) -> tuple[lis
         "unknown-field",
         "latest-image",
         "unknown-metadata-field",
+        "reserved-annotation",
         "undeclared-resource",
     ],
 )

@@ -28,6 +28,7 @@ from midway.model import JSON, App, AppEnvironment, Environment, ParamPath, Sett
 
 SCORE_STEM = ".score"  # apps/<team>/<name>.score.yaml
 SCORE_SUFFIXES = (f"{SCORE_STEM}.yaml", f"{SCORE_STEM}.yml")
+RESERVED_ANNOTATION_PREFIX = "midway.dev/"
 # the blueprint param a service-port consumer's `port` comes from (the first service port)
 EXPORT_PORT_PARAM = "port"
 
@@ -155,6 +156,17 @@ def unsupported(doc: YamlDocument) -> list[MidwayError]:
                     hint="a Score volume names storage provided outside the file; midway has "
                     "no volume resource type yet. Use `files` for configuration, or ask the "
                     "platform team for a blueprint with the storage you need",
+                )
+            )
+    for key in value["metadata"].get("annotations") or {}:
+        if key.startswith(RESERVED_ANNOTATION_PREFIX):
+            errors.append(
+                MidwayError(
+                    f"annotation `{key}` is reserved: midway's own marks use "
+                    f"{RESERVED_ANNOTATION_PREFIX}",
+                    doc.where(("metadata", "annotations", key)),
+                    hint="use your own prefix (e.g. acme.example/...); prune and drift "
+                    "settings are the platform's, in the blueprint and environments",
                 )
             )
     for rname, resource in (value.get("resources") or {}).items():
