@@ -525,3 +525,22 @@ def test_diff_of_a_score_file_shows_that_app(tmp_path: Path, run_cli: RunCli) ->
     assert report["files"] == [path]
     assert report["summary"]["apps"]["changed"] == ["search/suggest"]
     assert {o["kind"] for o in report["objects"]} == {"Deployment"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("score-workload@^2", "no version of the Score blueprint `score-workload` satisfies `^2`"),
+        ("score-worklod@^1", "the Score blueprint `score-worklod` does not exist"),
+        ("postgres-cnpg@^1", "is a provisioner of `postgres`, not a workload"),
+    ],
+)
+def test_a_wrong_score_blueprint_is_one_error_at_midway_yaml(
+    tmp_path: Path, run_cli: RunCli, setting: str, message: str
+) -> None:
+    settings = (Path(__file__).parents[2] / "midway.yaml").read_text()
+    changed = settings.replace("blueprint: score-workload@^1", f"blueprint: {setting}")
+    lines, err = refused(tmp_path, run_cli, {"midway.yaml": changed, **score_files()})
+    [line] = lines  # once, not once per Score app
+    assert line.startswith("midway.yaml:12:5: error: "), err
+    assert message in line

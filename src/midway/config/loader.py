@@ -17,6 +17,7 @@ from midway.config.documents import Documents
 from midway.config.env_params import unused_env_params
 from midway.config.environments import load_environments
 from midway.config.k8s_names import namespace_errors
+from midway.config.score import score_blueprint_errors
 from midway.config.settings import SETTINGS_PATH, load_settings
 from midway.config.source import ConfigSource
 from midway.errors import MidwayError, MidwayErrors
@@ -57,7 +58,9 @@ def _load(source: ConfigSource, cache: Cache | None) -> ConfigRepo:
         revision=source.revision,
     )
     # checks across files, on the model (cheap; never cached, like every error)
-    MidwayErrors.raise_if_any([*unused_env_params(config), *namespace_errors(config)])
+    MidwayErrors.raise_if_any(
+        [*unused_env_params(config), *namespace_errors(config), *score_blueprint_errors(config)]
+    )
     return config
 
 

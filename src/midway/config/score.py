@@ -21,10 +21,19 @@ from typing import Any
 from midway.config.documents import Documents
 from midway.config.resources import resource_requests
 from midway.config.score_schema import API_VERSION, SCORE
-from midway.config.validation import schema_errors
+from midway.config.semver import best_match
+from midway.config.validation import did_you_mean, schema_errors
 from midway.config.yamlsource import YamlDocument, parse_yaml
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
-from midway.model import JSON, App, AppEnvironment, Environment, ParamPath, Settings
+from midway.model import (
+    JSON,
+    App,
+    AppEnvironment,
+    ConfigRepo,
+    Environment,
+    ParamPath,
+    Settings,
+)
 
 SCORE_STEM = ".score"  # apps/<team>/<name>.score.yaml
 SCORE_SUFFIXES = (f"{SCORE_STEM}.yaml", f"{SCORE_STEM}.yml")
@@ -240,3 +249,42 @@ def _file(file: Mapping[str, Any]) -> dict[str, JSON]:
     if file.get("noExpand") and "content" in file:
         out["content"] = str(file["content"]).replace("$", "$$")
     return out
+
+
+def score_blueprint_errors(config: ConfigRepo) -> list[MidwayError]:
+    """The Score blueprint checked once, at its line in midway.yaml, when Score files use it:
+    otherwise every Score app would report the same missing blueprint at render time."""
+    request = config.settings.score_blueprint
+    if request is None or not any(is_score_file(a.source.path) for a in config.apps.values()):
+        return []
+    versions = config.blueprints.get(request.name) or ()
+    if not versions:
+        return [
+            MidwayError(
+                f"the Score blueprint `{request.name}` does not exist",
+                request.source,
+                hint=did_you_mean(request.name, sorted(config.blueprints))
+                or "name a workload blueprint of blueprints/ (e.g. score-workload@^1)",
+            )
+        ]
+    chosen = best_match(request.range, [bp.version for bp in versions])
+    if chosen is None:
+        known = ", ".join(str(bp.version) for bp in sorted(versions, key=lambda b: b.version))
+        return [
+            MidwayError(
+                f"no version of the Score blueprint `{request.name}` satisfies `{request.range}`",
+                request.source,
+                hint=f"available versions: {known}",
+            )
+        ]
+    blueprint = next(bp for bp in versions if bp.version == chosen)
+    if blueprint.provides is not None:
+        return [
+            MidwayError(
+                f"the Score blueprint {blueprint.ref} is a provisioner of "
+                f"`{blueprint.provides.type}`, not a workload",
+                request.source,
+                hint="name a workload blueprint such as score-workload@^1",
+            )
+        ]
+    return []
