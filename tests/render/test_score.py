@@ -149,6 +149,7 @@ def test_service_ports_reach_app_files_and_score_files(rendered: RenderResult) -
     assert got["SEARCH_URL"] == "http://search-api.search-search-api.svc.cluster.local:80"
     assert got["AUTOCOMPLETE_HOST"] == "autocomplete.search-autocomplete.svc.cluster.local"
     assert got["AUTOCOMPLETE_PORT"] == "80"  # the Score file's first service port
+    assert got["AUTOCOMPLETE_HOSTNAME"] == got["AUTOCOMPLETE_HOST"]  # score-k8s's name
 
 
 # --- the workload's shape ------------------------------------------------------------
@@ -428,7 +429,7 @@ def test_check_takes_a_score_file(
     )
     code, _, err = run_cli("check", "apps/search/gateway.score.yaml")
     assert code == 2, err
-    assert err.startswith("apps/search/gateway.score.yaml:19:7: error: `service.ports.dns"), err
+    assert err.startswith("apps/search/gateway.score.yaml:20:7: error: `service.ports.dns"), err
 
 
 FULL = """\
