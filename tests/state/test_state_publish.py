@@ -48,7 +48,7 @@ def test_publish_twice_makes_one_commit(
     assert git(state, "rev-list", "--count", "main").strip() == "1"
     assert (state / "HEAD").is_file() and not (state / ".git").exists()  # created bare
     message = git(state, "log", "-1", "--format=%B", "main")
-    assert message.startswith(f"render config {config.head[:12]}: 11 apps changed in 3 envs\n")
+    assert message.startswith(f"render config {config.head[:12]}: 12 apps changed in 3 envs\n")
     assert f"Config-Commit: {config.head}\n" in message
     assert f"Config-Repo: {config.path}" in message
     assert git(state, "log", "-1", "--format=%an <%ae> %at", "main").strip() == (
@@ -174,7 +174,7 @@ def test_default_state_location_and_text_output(config: ConfigRepoFixture, run_c
     code, out, err = run_cli("--config", str(config.path), "publish")
     assert code == 0, err
     assert out.startswith("committed ")
-    assert "render config" in out and "156 added" in out
+    assert "render config" in out and "170 added" in out
     assert "midway render" in err  # the summary table
     assert (config.path / ".midway" / "state.git" / "HEAD").is_file()
     code, out, _ = run_cli("--config", str(config.path), "publish")
@@ -273,7 +273,7 @@ def test_config_outside_git_renders_the_working_tree(tmp_path: Path, run_cli: Ru
     plain = copy_example_config(tmp_path / "plain")
     state = tmp_path / "state.git"
     result = publish(run_cli, plain, "--state", str(state))
-    assert str(result["summary"]).startswith("render config working tree: 11 apps changed")
+    assert str(result["summary"]).startswith("render config working tree: 12 apps changed")
     message = git(state, "log", "-1", "--format=%B", "main")
     assert "Config-Commit" not in message and "Config-Dirty: true" in message
     code, _, err = run_cli("--config", str(plain), "publish", "--rev", "HEAD")

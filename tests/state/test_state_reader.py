@@ -53,9 +53,9 @@ def test_read_state_commit_trailers(published: tuple[ConfigRepoFixture, Path, li
 def test_list_objects_filters(published: tuple[ConfigRepoFixture, Path, list[str]]) -> None:
     _, state, _ = published
     everything = list_objects(str(state))
-    assert len(everything) == 136  # the example's objects; argocd/ and README are not listed
+    assert len(everything) == 148  # the example's objects; argocd/ and README are not listed
     dev = list_objects(str(state), env="dev")
-    assert {e.env for e in dev} == {"dev"} and len(dev) == 28
+    assert {e.env for e in dev} == {"dev"} and len(dev) == 31
     eu = list_objects(str(state), env="prod", cluster="prod-eu")
     assert {(e.env, e.cluster) for e in eu} == {("prod", "prod-eu")}
     checkout = list_objects(str(state), app="payments/checkout", env="dev")
@@ -73,7 +73,7 @@ def test_load_destination(published: tuple[ConfigRepoFixture, Path, list[str]]) 
     _, state, commits = published
     now = load_destination(str(state), None, "dev", "dev-1")
     before = load_destination(str(state), commits[0], "dev", "dev-1")
-    assert len(now) == len(before) == 28
+    assert len(now) == len(before) == 31
     by_path = {o.path: o for o in now}
     cm = by_path["dev/dev-1/payments-checkout/checkout/configmap-checkout-config.yaml"]
     assert cm.key == ObjectKey("", "ConfigMap", "payments-checkout", "checkout-config")
@@ -120,7 +120,7 @@ def test_reading_a_remote_state_repo(tmp_path: Path, run_cli: RunCli) -> None:
     mirrors = tmp_path / "mirrors"  # a fresh mirror: everything comes from the fetch
     reader = StateReader.open(remote.as_uri(), mirror_dir=mirrors)
     assert reader.commit().config_commit == config.head
-    assert len(reader.destination("staging", "staging-1")) == 30
+    assert len(reader.destination("staging", "staging-1")) == 33
 
 
 def test_state_ls_cli(
@@ -146,10 +146,10 @@ def test_state_ls_cli(
     code, out, _ = run_cli("state", "ls", "--state", str(state), "-o", "json", "--rev", "main~1")
     payload = json.loads(out)
     assert code == 0 and payload["commit"] == commits[0]
-    assert payload["config_commit"] == config.commits[0] and len(payload["objects"]) == 136
+    assert payload["config_commit"] == config.commits[0] and len(payload["objects"]) == 148
     # default location comes from the config repo's midway.yaml (.midway/state.git)
     code, _, err = run_cli("--config", str(config.path), "state", "ls")
     assert code == 2 and "does not exist" in err
     assert run_cli("--config", str(config.path), "publish")[0] == 0
     code, out, _ = run_cli("--config", str(config.path), "state", "ls", "--env", "prod")
-    assert code == 0 and len(out.splitlines()) == 79
+    assert code == 0 and len(out.splitlines()) == 85
