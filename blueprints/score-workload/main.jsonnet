@@ -1,7 +1,7 @@
 // score-workload 1.x — what a Score file (apps/<team>/<name>.score.yaml) renders to.
 //
 // Objects (all named after the app):
-//   Deployment            always: every Score container, in the Score file's order
+//   Deployment            always: every Score container, in name order
 //   ConfigMap <app>-files when a container has `files` (text in data, base64 in binaryData)
 //   Service               when the Score file has `service.ports`
 //
@@ -48,7 +48,7 @@ function(app, env, params)
           [if std.objectHas(h, 'httpHeaders') then 'httpHeaders']: h.httpHeaders,
         },
       }
-    else error 'a probe needs httpGet or exec';
+    else null;  // an empty Score probe: no probe
 
   local variables(c) =
     (if std.objectHas(params, 'logLevel') then { LOG_LEVEL: params.logLevel } else {})
@@ -64,8 +64,8 @@ function(app, env, params)
       [if std.objectHas(c, 'args') then 'args']: c.args,
       env: k8s.envList(variables(c)),
       [if std.objectHas(c, 'resources') then 'resources']: c.resources,
-      [if std.objectHas(c, 'livenessProbe') then 'livenessProbe']: probe(c.livenessProbe),
-      [if std.objectHas(c, 'readinessProbe') then 'readinessProbe']: probe(c.readinessProbe),
+      [if probe(std.get(c, 'livenessProbe', {})) != null then 'livenessProbe']: probe(c.livenessProbe),
+      [if probe(std.get(c, 'readinessProbe', {})) != null then 'readinessProbe']: probe(c.readinessProbe),
       [if std.length(cfiles(cname)) > 0 then 'volumeMounts']: [
         { name: 'files', mountPath: f.file.target, subPath: f.key, readOnly: true }
         for f in files

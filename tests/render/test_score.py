@@ -98,6 +98,7 @@ def test_variables_receive_outputs_metadata_and_environment(rendered: RenderResu
         assert got["DB_HOST"] == "hello-world-db-rw.identity-hello-world.svc.cluster.local"
         assert got["DB_PORT"] == "5432"  # a typed output, as an env var's text
         assert got["DB_PASSWORD"] == {"name": "hello-world-db-credentials", "key": "password"}
+    assert "readinessProbe" not in container(rendered, "identity/hello-world", "dev", "hello")
 
 
 def test_a_url_with_a_secret_in_it_is_composed_by_kubernetes(rendered: RenderResult) -> None:
