@@ -324,6 +324,8 @@ class Settings:
     teams: tuple[str, ...] | None = None  # the team registry; None = any team folder is a team
     teams_source: SourceLocation | None = None
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
+    # the workload blueprint Score files render through (`score.blueprint`, docs/score.md)
+    score_blueprint: BlueprintRequest | None = None
 
 
 @dataclass(frozen=True)

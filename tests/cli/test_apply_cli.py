@@ -30,7 +30,7 @@ def test_apply_creates_namespaces_then_objects(tmp_path: Path, drift_crds: TestC
         code, out, err = env.cli("apply", "--dry-run", "-o", "json")
         assert code == 0, err
         dry = json.loads(out)
-        assert dry["dryRun"] is True and len(dry["namespacesCreated"]) == 7
+        assert dry["dryRun"] is True and len(dry["namespacesCreated"]) == 9
         # a dry run stores nothing: the namespaces still do not exist
         found = kubectl(drift_crds, "get", "namespace", dry["namespacesCreated"][0], check=False)
         assert found.returncode != 0
@@ -42,15 +42,17 @@ def test_apply_creates_namespaces_then_objects(tmp_path: Path, drift_crds: TestC
                 "identity-auth-gateway",
                 "identity-user-profile",
                 "payments-checkout",
+                "payments-ledger-api",
                 "payments-ledger-db",
                 "payments-ledger-worker",
                 "search-indexer",
                 "search-search-api",
+                "search-suggest",
             )
         ]
         assert code == 0, err
         assert f"namespace {env.ns('payments-checkout')} created" in out
-        assert "24 created" in out
+        assert "31 created" in out
         namespace = json.loads(
             kubectl(
                 drift_crds, "get", "namespace", env.ns("payments-checkout"), "-o", "json"

@@ -84,6 +84,7 @@ def test_namespace_neighbours(example_repo: Path) -> None:
     assert with_namespace_neighbours(frozenset({"search/indexer"}), shared) == {
         "search/indexer",
         "search/search-api",
+        "search/suggest",
     }
 
 

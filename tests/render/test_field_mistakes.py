@@ -133,7 +133,7 @@ def test_invalid_environment_param_is_reported_once_naming_the_apps(
     [line] = error_lines(err)
     assert line.startswith("environments/dev.yaml:17:")
     assert '`params.logLevel` is "verbose"' in line
-    assert "affects 7 apps (identity/auth-gateway," in line
+    assert "affects 8 apps (identity/auth-gateway," in line
     assert "in 1 destination (dev/dev-1)" in line
     assert "1 error(s)" not in err  # a single error prints without the tally
 

@@ -106,7 +106,7 @@ def test_applications_point_at_existing_app_directories(example_state: dict[str,
         ]
         assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
         assert meta["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
-    assert seen == 16  # 8 Applications in dev + 8 in staging (7 apps and the shared ledger-db)
+    assert seen == 18  # 9 Applications in dev + 9 in staging (8 apps and the shared ledger-db)
 
 
 def test_applicationset_and_root(example_state: dict[str, bytes]) -> None:

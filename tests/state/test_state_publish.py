@@ -48,7 +48,7 @@ def test_publish_twice_makes_one_commit(
     assert git(state, "rev-list", "--count", "main").strip() == "1"
     assert (state / "HEAD").is_file() and not (state / ".git").exists()  # created bare
     message = git(state, "log", "-1", "--format=%B", "main")
-    assert message.startswith(f"render config {config.head[:12]}: 11 apps changed in 3 envs\n")
+    assert message.startswith(f"render config {config.head[:12]}: 12 apps changed in 3 envs\n")
     assert f"Config-Commit: {config.head}\n" in message
     assert f"Config-Repo: {config.path}" in message
     assert git(state, "log", "-1", "--format=%an <%ae> %at", "main").strip() == (
@@ -110,7 +110,7 @@ def test_removing_an_environment_removes_its_tree(
     changes: dict[str, bytes | str | None] = {"environments/staging.yaml": None}
     for app in sorted((config.path / "apps").glob("*/*.yaml")):
         doc = yaml.safe_load(app.read_text())
-        if "staging" in (doc["spec"].get("environments") or {}):
+        if "staging" in ((doc.get("spec") or {}).get("environments") or {}):  # Score: none
             del doc["spec"]["environments"]["staging"]
             changes[str(app.relative_to(config.path))] = yaml.safe_dump(doc, sort_keys=False)
     config.commit("drop staging", changes)
@@ -273,7 +273,7 @@ def test_config_outside_git_renders_the_working_tree(tmp_path: Path, run_cli: Ru
     plain = copy_example_config(tmp_path / "plain")
     state = tmp_path / "state.git"
     result = publish(run_cli, plain, "--state", str(state))
-    assert str(result["summary"]).startswith("render config working tree: 11 apps changed")
+    assert str(result["summary"]).startswith("render config working tree: 12 apps changed")
     message = git(state, "log", "-1", "--format=%B", "main")
     assert "Config-Commit" not in message and "Config-Dirty: true" in message
     code, _, err = run_cli("--config", str(plain), "publish", "--rev", "HEAD")

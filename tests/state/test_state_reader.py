@@ -55,7 +55,7 @@ def test_list_objects_filters(published: tuple[ConfigRepoFixture, Path, list[str
     everything = list_objects(str(state))
     assert len(everything) == 133  # the example's objects; argocd/ and README are not listed
     dev = list_objects(str(state), env="dev")
-    assert {e.env for e in dev} == {"dev"} and len(dev) == 28
+    assert {e.env for e in dev} == {"dev"} and len(dev) == 31
     eu = list_objects(str(state), env="prod", cluster="prod-eu")
     assert {(e.env, e.cluster) for e in eu} == {("prod", "prod-eu")}
     checkout = list_objects(str(state), app="payments/checkout", env="dev")
@@ -73,7 +73,7 @@ def test_load_destination(published: tuple[ConfigRepoFixture, Path, list[str]]) 
     _, state, commits = published
     now = load_destination(str(state), None, "dev", "dev-1")
     before = load_destination(str(state), commits[0], "dev", "dev-1")
-    assert len(now) == len(before) == 28
+    assert len(now) == len(before) == 31
     by_path = {o.path: o for o in now}
     cm = by_path["dev/dev-1/payments-checkout/checkout/configmap-checkout-config.yaml"]
     assert cm.key == ObjectKey("", "ConfigMap", "payments-checkout", "checkout-config")
@@ -120,7 +120,7 @@ def test_reading_a_remote_state_repo(tmp_path: Path, run_cli: RunCli) -> None:
     mirrors = tmp_path / "mirrors"  # a fresh mirror: everything comes from the fetch
     reader = StateReader.open(remote.as_uri(), mirror_dir=mirrors)
     assert reader.commit().config_commit == config.head
-    assert len(reader.destination("staging", "staging-1")) == 30
+    assert len(reader.destination("staging", "staging-1")) == 33
 
 
 def test_state_ls_cli(

@@ -17,6 +17,7 @@ from midway.cache import Cache
 from midway.cli.context import CliContext
 from midway.cli.render_options import check_cache_options
 from midway.config.loader import load_config
+from midway.config.score import is_score_file
 from midway.config.source import ConfigSource, DiskSource
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.model import ConfigRepo
@@ -81,9 +82,13 @@ def _note_every_environment(
     names = ", ".join(e.name for e in config.environments_in_order())
     for app in chosen:
         if app.all_environments:
+            if is_score_file(app.source.path):  # Score has no environments (docs/score.md)
+                why, how = "a Score file", "per-environment values come from environment params"
+            else:
+                why, how = "no `environments:`", "list them to choose"
             click.echo(
-                f"note: {app.source.path}: no `environments:`, so {app.id} deploys to every "
-                f"environment ({names}) and to any added later; list them to choose",
+                f"note: {app.source.path}: {why}, so {app.id} deploys to every "
+                f"environment ({names}) and to any added later; {how}",
                 err=True,
             )
 

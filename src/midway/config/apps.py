@@ -1,4 +1,5 @@
-"""Apps: `apps/<team>/<app>.yaml` — the blueprint asked for, params, environments, ignore rules."""
+"""Apps: `apps/<team>/<app>.yaml` — the blueprint asked for, params, environments, ignore rules.
+`apps/<team>/<name>.score.yaml` files are Score workloads, read by config/score.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from midway.config.documents import YAML_SUFFIXES, Documents
 from midway.config.ignore_rules import ignore_rules
 from midway.config.placement import parse_placement
 from midway.config.resources import merge_override, resource_requests
+from midway.config.score import is_score_file, load_score_app
 from midway.config.semver import parse_range
 from midway.config.validation import did_you_mean
 from midway.config.yamlsource import LocationView
@@ -37,9 +39,21 @@ def load_apps(
             )
             continue
         try:
-            app = _load_app(docs, path, environments, settings)
+            if is_score_file(path):
+                app = load_score_app(docs, path, environments, settings, _check_team)
+            else:
+                app = _load_app(docs, path, environments, settings)
         except MidwayError as exc:
             errors.append(exc)
+            continue
+        if app.id in apps:  # apps/t/x.yaml beside apps/t/x.score.yaml
+            errors.append(
+                MidwayError(
+                    f"app {app.id} is also defined in {apps[app.id].source.path}",
+                    app.source,
+                    hint="keep one of the two files",
+                )
+            )
             continue
         apps[app.id] = app
     return dict(sorted(apps.items()))

@@ -19,6 +19,7 @@ from midway.config.environments import load_environments
 from midway.config.k8s_names import namespace_errors
 from midway.config.placement import placement_errors
 from midway.config.rollouts import load_rollouts, rollout_errors
+from midway.config.score import score_blueprint_errors
 from midway.config.settings import SETTINGS_PATH, load_settings
 from midway.config.source import ConfigSource
 from midway.errors import MidwayError, MidwayErrors
@@ -68,6 +69,7 @@ def _load(source: ConfigSource, cache: Cache | None) -> ConfigRepo:
             *namespace_errors(config),
             *placement_errors(config),
             *rollout_errors(config),
+            *score_blueprint_errors(config),
         ]
     )
     return config

@@ -406,6 +406,20 @@ SETTINGS = _kind(
                     },
                 ],
             },
+            "score": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["blueprint"],
+                "description": "how Score files (apps/<team>/<name>.score.yaml) render",
+                "properties": {
+                    "blueprint": {
+                        "type": "string",
+                        "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(@[^@\s]+( [^@\s]+)*)?$",
+                        "description": "workload blueprint and version range, e.g. "
+                        "score-workload@^1",
+                    }
+                },
+            },
             "state": {
                 "type": "object",
                 "description": "the state repo midway publishes to",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from midway.config.resources import SERVICE_PORT
+from midway.config.score import SCORE_STEM
 from midway.config.source import CONFIG_ROOTS, ROOT_FILES
 from midway.model import App, ConfigRepo, ResourceRequest
 from midway.render.normalize import namespace_for
@@ -50,7 +51,8 @@ def classify(path: str) -> ConfigFile | None:
         return ConfigFile("environment", stem, path)
     if top == "rollouts":
         return ConfigFile("rollout", stem, path)
-    return ConfigFile("app", stem, path)  # apps/<team>/<app>.yaml -> team/app
+    # apps/<team>/<app>.yaml and apps/<team>/<app>.score.yaml -> team/app
+    return ConfigFile("app", stem.removesuffix(SCORE_STEM), path)
 
 
 def changed_paths(base: Mapping[str, str], head: Mapping[str, str]) -> list[str]:
