@@ -82,6 +82,8 @@ def test_every_file_of_the_example_config_validates(
     for kind, globs in KIND_FILES.items():
         for glob in globs:
             for path in sorted(example_repo.glob(glob)):
+                if path.name.endswith(".score.yaml"):
+                    continue  # a Score file follows Score's own schema (docs/score.md)
                 assert problems(generated[kind], path) == [], path
                 checked += 1
     assert checked >= 16

@@ -40,7 +40,7 @@ def test_every_file_of_the_example_is_a_valid_backstage_entity(
     assert code == 0, err
     entities = _entities(out)
     assert {e["kind"] for e in entities.values()} == KINDS
-    assert sum(e["kind"] == "Component" for e in entities.values()) == 8  # one per app
+    assert sum(e["kind"] == "Component" for e in entities.values()) == 9  # one per app
     for name, entity in entities.items():
         assert entity["apiVersion"] == "backstage.io/v1alpha1"
         assert schema_errors(entity) == [], name

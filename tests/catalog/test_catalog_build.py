@@ -352,6 +352,8 @@ def test_catalog_is_a_reserved_environment_name(example_repo: Path) -> None:
         "environments/catalog.yaml",
         dev.replace("name: dev", "name: catalog").replace("order: 1", "order: 9"),
     )
+    # the Score app deploys everywhere, and the service it calls is not in `catalog`
+    (example_repo / "apps/search/suggest.score.yaml").unlink()
     with pytest.raises(MidwayError, match="`catalog` is reserved"):
         state_files(render(example_repo), SOURCE)
 

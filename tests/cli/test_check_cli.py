@@ -39,12 +39,12 @@ def test_paths_relative_to_the_working_directory(
         # a blueprint file: every app asking for that blueprint name (any version), and the
         # examples of that blueprint version
         (["blueprints/worker/main.jsonnet"], 2, 2),
-        (["blueprints/web-service@1/blueprint.yaml"], 5, 2),
+        (["blueprints/web-service@1/blueprint.yaml"], 6, 2),
         # an environment file: every app deployed there (and every example)
-        (["environments/staging.yaml"], 7, 10),
+        (["environments/staging.yaml"], 8, 12),
         # shared libraries and repo settings: everything
-        (["lib/k8s.libsonnet"], 8, 10),
-        (["midway.yaml"], 8, 10),
+        (["lib/k8s.libsonnet"], 9, 12),
+        (["midway.yaml"], 9, 12),
         # a rollout: the apps of its blueprint (it may move any of them)
         (["rollouts/worker-1.3.yaml"], 2, 0),
         (["apps/payments/checkout.yaml", "apps/search/indexer.yaml"], 2, 0),
@@ -62,7 +62,7 @@ def test_renders_only_affected_apps(
 def test_no_files_checks_everything(run_cli: RunCli, example_repo: Path) -> None:
     code, out, _ = run_cli("--config", str(example_repo), "check")
     assert code == 0
-    assert out.endswith(", rendered 8 apps and 10 blueprint examples\n")
+    assert out.endswith(", rendered 9 apps and 12 blueprint examples\n")
 
 
 def test_files_outside_the_config_roots_are_ignored(

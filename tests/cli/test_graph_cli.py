@@ -65,7 +65,7 @@ def test_secret_outputs_are_references(run_cli: RunCli, example_repo: Path) -> N
 def test_text_lists_resources_users_and_service_ports(run_cli: RunCli, example_repo: Path) -> None:
     out = graph(run_cli, example_repo, "--env", "prod", "--cluster", "prod-eu")
     lines = out.splitlines()
-    assert lines[0] == "prod/prod-eu: 4 resource(s), 1 service-port(s), 5 app(s)"
+    assert lines[0] == "prod/prod-eu: 5 resource(s), 2 service-port(s), 6 app(s)"
     assert (
         "  postgres payments/ledger-db (shared, stateful) · class ha · postgres-cnpg@1.0.0 "
         "· ns payments-ledger-db"
@@ -109,4 +109,4 @@ def test_render_and_publish_summaries_count_the_graph(run_cli: RunCli, example_r
         "--config", str(example_repo), "render", "--out", str(example_repo / "out")
     )
     assert code == 0, err
-    assert "resources: 16 in 4 destinations (amqp 4, opensearch 8, postgres 4)" in err
+    assert "resources: 20 in 4 destinations (amqp 4, opensearch 12, postgres 4)" in err

@@ -48,6 +48,7 @@ ARRIVING = [
     "payments/ledger-worker",
     "search/indexer",
     "search/search-api",
+    "search/suggest",
 ]
 
 

@@ -177,4 +177,4 @@ def test_a_provisioner_change_re_renders_its_consumers_only(
     after = render(example_repo, cache)
     changed = {p for p in before.files if after.files.get(p) != before.files[p]}
     apps = {p.split("/")[3] for p in changed}
-    assert apps == {"indexer", "search-api"}  # the two consumers, every environment
+    assert apps == {"indexer", "search-api", "suggest"}  # its consumers, every environment

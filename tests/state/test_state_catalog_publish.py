@@ -52,7 +52,7 @@ def test_publish_writes_the_catalog_with_a_deterministic_tree(
     catalog = sorted(f for f in files if f.startswith("catalog/"))
     assert "catalog/all.yaml" in catalog
     assert "catalog/component-payments-checkout.yaml" in catalog
-    assert len(catalog) == 1 + 8 + 3 + 3 + 4  # Location, a Component per app, Group + System
+    assert len(catalog) == 1 + 9 + 3 + 3 + 5  # Location, a Component per app, Group + System
     # per team, a Resource per provisioned resource of the graph
     location = yaml.safe_load(git(tmp_path / "a.git", "show", "main:catalog/all.yaml"))
     assert sorted(f"catalog/{t.removeprefix('./')}" for t in location["spec"]["targets"]) == [

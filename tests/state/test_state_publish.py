@@ -174,7 +174,7 @@ def test_default_state_location_and_text_output(config: ConfigRepoFixture, run_c
     code, out, err = run_cli("--config", str(config.path), "publish")
     assert code == 0, err
     assert out.startswith("committed ")
-    assert "render config" in out and "153 added" in out
+    assert "render config" in out and "167 added" in out
     assert "midway render" in err  # the summary table
     assert (config.path / ".midway" / "state.git" / "HEAD").is_file()
     code, out, _ = run_cli("--config", str(config.path), "publish")

@@ -53,7 +53,7 @@ def test_read_state_commit_trailers(published: tuple[ConfigRepoFixture, Path, li
 def test_list_objects_filters(published: tuple[ConfigRepoFixture, Path, list[str]]) -> None:
     _, state, _ = published
     everything = list_objects(str(state))
-    assert len(everything) == 133  # the example's objects; argocd/ and README are not listed
+    assert len(everything) == 145  # the example's objects; argocd/ and README are not listed
     dev = list_objects(str(state), env="dev")
     assert {e.env for e in dev} == {"dev"} and len(dev) == 31
     eu = list_objects(str(state), env="prod", cluster="prod-eu")
@@ -146,10 +146,10 @@ def test_state_ls_cli(
     code, out, _ = run_cli("state", "ls", "--state", str(state), "-o", "json", "--rev", "main~1")
     payload = json.loads(out)
     assert code == 0 and payload["commit"] == commits[0]
-    assert payload["config_commit"] == config.commits[0] and len(payload["objects"]) == 133
+    assert payload["config_commit"] == config.commits[0] and len(payload["objects"]) == 145
     # default location comes from the config repo's midway.yaml (.midway/state.git)
     code, _, err = run_cli("--config", str(config.path), "state", "ls")
     assert code == 2 and "does not exist" in err
     assert run_cli("--config", str(config.path), "publish")[0] == 0
     code, out, _ = run_cli("--config", str(config.path), "state", "ls", "--env", "prod")
-    assert code == 0 and len(out.splitlines()) == 76
+    assert code == 0 and len(out.splitlines()) == 82
