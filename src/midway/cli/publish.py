@@ -94,7 +94,9 @@ def publish(
     author_id = _identity(author, settings.state_author, "--author") or DEFAULT_IDENTITY
     committer_id = _identity(committer, settings.state_committer, "--committer")
 
-    result = render_config(config, source, render_options(ctx, None, None, no_cache, workers))
+    # lazy: the tree is planned from blob ids; only files the branch lacks are read
+    options = render_options(ctx, None, None, no_cache, workers, lazy=True)
+    result = render_config(config, source, options)
     argo = ArgoSource(settings.state_repo_url or location.display, location.branch)
     files = state_files(result, argo)
     outcome = publish_state(

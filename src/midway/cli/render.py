@@ -18,7 +18,13 @@ from midway.render.pipeline import RenderOptions, render_config
 
 
 def render_options(
-    ctx: CliContext, env: str | None, app: str | None, no_cache: bool, workers: int | None
+    ctx: CliContext,
+    env: str | None,
+    app: str | None,
+    no_cache: bool,
+    workers: int | None,
+    *,
+    lazy: bool = False,
 ) -> RenderOptions:
     return RenderOptions(
         env=env,
@@ -26,6 +32,7 @@ def render_options(
         workers=workers,
         cache=Cache.disabled() if no_cache else ctx.cache,
         progress=progress_reporter(ctx),
+        lazy=lazy,
     )
 
 
@@ -56,7 +63,11 @@ def render(
 ) -> None:
     """Render blueprints + app requests into Kubernetes manifests (state-repo layout)."""
     source, config = ctx.load(rev)
-    result = render_config(config, source, render_options(ctx, env, app, no_cache, workers))
+    # --out compares blob ids with the directory's manifest: unchanged files are never read
+    lazy = out_dir is not None
+    result = render_config(
+        config, source, render_options(ctx, env, app, no_cache, workers, lazy=lazy)
+    )
     if out_dir is not None:
         write_tree(Path(out_dir), result.files)
     fmt = fmt or ("text" if out_dir else "yaml")

@@ -78,7 +78,10 @@ class Publisher:
                 source = GitSource(self.config_repo, config_commit)
                 config = load_config(source, self.cache)
                 result = render_config(
-                    config, source, RenderOptions(cache=self.cache, workers=self.workers)
+                    # lazy: publish reads from the cache only the files the branch lacks
+                    config,
+                    source,
+                    RenderOptions(cache=self.cache, workers=self.workers, lazy=True),
                 )
             except MidwayError as exc:
                 self.metrics.renders.labels("error").inc()

@@ -3,6 +3,9 @@
 A tree is planned from {path: bytes} first (ids hashed in memory, compared with the parent
 tree, descending only into subtrees whose id differs); GitStore.write_plan then writes only
 the objects the repository does not hold yet. Every file is a 100644 blob.
+
+Given a lazy `FileSet` (a render whose unchanged files' bytes stay in the cache), a file's id
+comes from the set and its bytes are read only when the base tree lacks that blob.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 
 import pygit2
 
+from midway.objects.fileset import FileSet
 from midway.objects.gitobject import blob_digest, object_digest
 
 BLOB_MODE = 0o100644
@@ -69,12 +73,22 @@ class _Dir:
 
 
 class _File:
-    __slots__ = ("data", "oid")
+    __slots__ = ("files", "oid", "path")
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        # the blob id, as pygit2.hash(data) computes it (hashlib avoids an Oid per file)
-        self.oid = blob_digest(data)
+    def __init__(self, files: Mapping[str, bytes], path: str) -> None:
+        self.files = files
+        self.path = path
+        # the blob id, as pygit2.hash(data) computes it (hashlib avoids an Oid per file);
+        # a FileSet knows it without reading the bytes
+        self.oid = (
+            bytes.fromhex(files.blob_id(path))
+            if isinstance(files, FileSet)
+            else blob_digest(files[path])
+        )
+
+    @property
+    def data(self) -> bytes:
+        return self.files[self.path]
 
 
 def _clean(segment: str, path: str) -> str:
@@ -116,14 +130,14 @@ def _build_dirs(files: Mapping[str, bytes]) -> _Dir:
         dirs[path] = child
         return child
 
-    for path, data in files.items():
+    for path in files:
         parent_path, sep, name = path.rpartition("/")
         if sep and not parent_path:
             raise PathConflict(f"not a clean relative path: {path!r}")
         node = dirs.get(parent_path) or directory(parent_path, path)
         if isinstance(node.children.get(_clean(name, path)), _Dir):
             raise PathConflict(f"{path!r} is both a file and a directory")
-        node.children[name] = _File(data)
+        node.children[name] = _File(files, path)
     return root
 
 

@@ -7,12 +7,15 @@ gone are removed. The marker holds a manifest (size, mtime, sha1 per file, as gi
 does) so unchanged files are recognised by a stat instead of a read. On a large render that
 turns seconds of rewriting and deleting into milliseconds; every check has run before the
 first byte is written. A directory midway did not write is never touched.
+
+The manifest records each file's git blob id, so a render whose files are a lazy `FileSet`
+(blob ids known from the cache, bytes not read) is compared without loading a file that did
+not change: a one-app change reads and writes only that app's files.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import tempfile
@@ -25,10 +28,14 @@ import orjson
 
 from midway import gc_pause
 from midway.errors import MidwayError
+from midway.objects.fileset import blob_id_of
+from midway.objects.gitobject import blob_id
 
 MARKER = ".midway-output"
-_MANIFEST_VERSION = 1
-Manifest = dict[str, list[Any]]  # path -> [size, mtime_ns, sha1], as stored
+# 2: git blob ids (1 held sha1 of the bytes; such a manifest is read as absent, so the first
+# render after the upgrade compares files by content once)
+_MANIFEST_VERSION = 2
+Manifest = dict[str, list[Any]]  # path -> [size, mtime_ns, blob id], as stored
 
 
 def write_tree(out_dir: Path, files: Mapping[str, bytes]) -> None:
@@ -57,13 +64,9 @@ def _write_tree(out_dir: Path, files: Mapping[str, bytes]) -> None:
         raise MidwayError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
 
 
-def _digest(content: bytes) -> str:
-    return hashlib.sha1(content, usedforsecurity=False).hexdigest()
-
-
-def _record(root: str, rel: str, content: bytes, manifest: Manifest) -> None:
+def _record(root: str, rel: str, digest: str, manifest: Manifest) -> None:
     st = os.stat(os.path.join(root, rel))
-    manifest[rel] = [st.st_size, st.st_mtime_ns, _digest(content)]
+    manifest[rel] = [st.st_size, st.st_mtime_ns, digest]
 
 
 def _write_manifest(root: str, manifest: Manifest) -> None:
@@ -120,7 +123,7 @@ def _write_chunk(root: str, chunk: list[tuple[str, bytes]]) -> Manifest:
     for rel, content in chunk:
         with open(os.path.join(root, rel), "wb") as handle:
             handle.write(content)
-        _record(root, rel, content, manifest)
+        _record(root, rel, blob_id(content), manifest)
     return manifest
 
 
@@ -129,9 +132,9 @@ def _update_in_place(out_dir: Path, files: Mapping[str, bytes]) -> None:
     prefix = root + os.sep
     previous = _read_manifest(root)
     manifest: Manifest = {}
-    for rel, content in files.items():
+    for rel in files:
         target = prefix + rel
-        digest = _digest(content)
+        digest = blob_id_of(files, rel)  # a lazy file's bytes are read only if it changed
         known = previous.get(rel)
         if known is not None and known[2] == digest:
             try:
@@ -141,10 +144,11 @@ def _update_in_place(out_dir: Path, files: Mapping[str, bytes]) -> None:
                     continue
             except FileNotFoundError:
                 pass
+        content = files[rel]
         try:
             with open(target, "rb") as handle:
                 if handle.read() == content:
-                    _record(root, rel, content, manifest)
+                    _record(root, rel, digest, manifest)
                     continue
         except FileNotFoundError:
             os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -152,7 +156,7 @@ def _update_in_place(out_dir: Path, files: Mapping[str, bytes]) -> None:
         with open(temporary, "wb") as handle:
             handle.write(content)
         os.replace(temporary, target)
-        _record(root, rel, content, manifest)
+        _record(root, rel, digest, manifest)
     stale = set(previous) - set(files) if previous else _untracked(root, files)
     for rel in sorted(stale):
         with contextlib.suppress(FileNotFoundError):

@@ -42,6 +42,8 @@ from midway.model import (
     ResolvedResource,
     Rollout,
 )
+from midway.objects.fileset import FileSet
+from midway.objects.gitobject import blob_id
 from midway.render import layout, pool
 from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
 from midway.render.error_groups import group_unit_errors
@@ -57,11 +59,13 @@ from midway.render.params import (
     resolve_blueprint,
     validate_params,
 )
+from midway.render.payloads import LazyObject, Payloads
 from midway.render.refusal_lines import Placer
 from midway.render.rollout_plan import rollout_refusal
 
 CACHE_NAMESPACE = "unit"  # content key -> output
 INPUT_NAMESPACE = "input"  # input key -> content key
+META_NAMESPACE = "meta"  # content key -> the output's keys, paths and blob ids (payloads.py)
 # Bump when normalisation or serialisation changes output for the same evaluation.
 # 5: more cluster-scoped kinds; 6: served API versions, name limits
 OUTPUT_FORMAT = "manifest-format-6"
@@ -80,6 +84,9 @@ class RenderOptions:
     # One owner per cluster-scoped object (render/ownership.py). Off for blueprint examples:
     # they never reach a cluster, and two examples of a CRD-shipping blueprint share its CRD.
     ownership: bool = True
+    # Cached units' file bytes are read only when used (render/payloads.py): for callers that
+    # compare blob ids (render --out into an existing tree, publish) and touch few files.
+    lazy: bool = False
 
 
 @dataclass
@@ -119,6 +126,9 @@ class _Outcome:
     rows: list[Row] = field(default_factory=list)
     unvalidated: list[str] = field(default_factory=list)
     outputs: dict[str, JSON] | None = None  # a provisioner's outputs
+    # set when read lazily: rows are then [group, kind, namespace, name, path, blob id] and
+    # the bytes stay in the cache under this content key until used (render/payloads.py)
+    content_key: str | None = None
 
 
 def _digest(parts: Iterable[str]) -> str:
@@ -166,7 +176,8 @@ def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) ->
         # while the cached outputs of the others are read.
         unknown = [u for u in all_units if u.input_key not in content_keys]
         early = stack.enter_context(_worker_pool(unknown, options)) if unknown else None
-        outcomes = _cached_outputs(content_keys, cache)
+        payloads = Payloads(cache, CACHE_NAMESPACE) if options.lazy else None
+        outcomes = _cached_outputs(content_keys, cache, payloads)
         pending = [u for u in all_units if u.input_key not in outcomes and u.depth != _BLOCKED]
         evaluations = 0
         if pending:
@@ -183,13 +194,13 @@ def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) ->
                     evaluations += _evaluate_pending(
                         config, wave, source, cache, options, errors, outcomes, worker_pool
                     )
-    result = _assemble(all_units, outcomes, errors, ownership=options.ownership)
+    result = _assemble(all_units, outcomes, errors, ownership=options.ownership, payloads=payloads)
     MidwayErrors.raise_if_any(errors)
     used = [outcomes[u.input_key] for u in all_units if u.input_key in outcomes]
     return RenderResult(
         config=config,
         objects=tuple(result),
-        files={obj.path: obj.content for obj in result},
+        files=_files(result, payloads),
         evaluations=evaluations,
         resolved=resolved,
         versions=versions,
@@ -490,15 +501,64 @@ def _provider_key(
     )
 
 
-def _cached_outputs(content_keys: Mapping[str, str], cache: Cache) -> dict[str, _Outcome]:
-    """Outputs found through the input key -> content key -> output chain, by input key."""
-    stored = cache.get_many(CACHE_NAMESPACE, content_keys.values())
+def _cached_outputs(
+    content_keys: Mapping[str, str], cache: Cache, payloads: Payloads | None = None
+) -> dict[str, _Outcome]:
+    """Outputs found through the input key -> content key -> output chain, by input key.
+    Lazy (`payloads`): only each unit's meta is read; a unit whose meta is missing or
+    unreadable (a cache written before metas existed) is read whole and its meta written."""
     outcomes: dict[str, _Outcome] = {}
-    for input_key, content_key in content_keys.items():
+    whole = dict(content_keys)
+    if payloads is not None:
+        metas = cache.get_many(META_NAMESPACE, content_keys.values())
+        for input_key, content_key in content_keys.items():
+            meta = _decode_meta(metas.get(content_key), content_key)
+            if meta is not None:
+                payloads.expect(content_key, [row[5] for row in meta.rows])
+                outcomes[input_key] = meta
+                del whole[input_key]
+    stored = cache.get_many(CACHE_NAMESPACE, whole.values())
+    for input_key, content_key in whole.items():
         text = stored.get(content_key)
         if text is not None:
-            outcomes[input_key] = _decode(text)
+            outcomes[input_key] = outcome = _decode(text)
+            if payloads is not None:
+                cache.put(META_NAMESPACE, content_key, _encode_meta(outcome))
+    if payloads is not None:
+        cache.flush()
     return outcomes
+
+
+def _decode_meta(text: str | None, content_key: str) -> _Outcome | None:
+    if text is None:
+        return None
+    try:
+        data = orjson.loads(text)
+        rows = data["k"]
+        if not all(type(r) is list and len(r) == 6 for r in rows):
+            return None
+        return _Outcome(rows, data["u"], data.get("r"), content_key=content_key)
+    except (ValueError, KeyError, TypeError):
+        return None  # a damaged meta: the whole output is read instead
+
+
+def _encode_meta(outcome: _Outcome) -> str:
+    """What a lazy render needs of a unit without its bytes (render/payloads.py)."""
+    rows = [[*row[:5], blob_id(row[5].encode())] for row in outcome.rows]
+    data: dict[str, object] = {"k": rows, "u": outcome.unvalidated}
+    if outcome.outputs is not None:
+        data["r"] = outcome.outputs
+    return orjson.dumps(data).decode()
+
+
+def _files(objects: list[RenderedObject], payloads: Payloads | None) -> Mapping[str, bytes]:
+    """Every object's file by path; lazy objects' bytes stay in the cache until read."""
+    if payloads is None:
+        return {obj.path: obj.content for obj in objects}
+    lazy = {obj.path: obj for obj in objects if isinstance(obj, LazyObject)}
+    ids = {path: obj.blob_id for path, obj in lazy.items()}
+    eager = {obj.path: obj.content for obj in objects if not isinstance(obj, LazyObject)}
+    return FileSet(ids, lambda path: lazy[path].content, eager)
 
 
 def _decode(text: str) -> _Outcome:
@@ -810,6 +870,7 @@ def _evaluate_units(
         if text is not None:
             outcomes[item.input_key] = _decode(text)
             cache.put(INPUT_NAMESPACE, item.input_key, item.key)
+            cache.put(META_NAMESPACE, item.key, _encode_meta(outcomes[item.input_key]))
             continue
         waiting.append(item)
         if item.key in misses:
@@ -868,6 +929,7 @@ def _evaluate_units(
             )
             by_key[item.key] = outcome
             cache.put(CACHE_NAMESPACE, item.key, _encode(outcome))
+            cache.put(META_NAMESPACE, item.key, _encode_meta(outcome))
             for input_key in inputs.get(item.key, ()):
                 cache.put(INPUT_NAMESPACE, input_key, item.key)
         cache.flush()
@@ -906,6 +968,7 @@ def _assemble(
     errors: list[MidwayError],
     *,
     ownership: bool = True,
+    payloads: Payloads | None = None,
 ) -> list[RenderedObject]:
     objects: list[RenderedObject] = []
     seen_keys: dict[tuple[str, ...], _Unit] = {}
@@ -917,7 +980,8 @@ def _assemble(
             continue
         unit = item.unit
         ref = item.blueprint.ref
-        for group, kind, namespace, name, path, yaml_text, json_text in outcome.rows:
+        for index, row in enumerate(outcome.rows):
+            group, kind, namespace, name, path = row[:5]
             # examples (no ownership): a cluster-scoped object twice only within one app
             owner = unit.app if not ownership and not namespace else ""
             ident: tuple[str, ...] = (unit.env, unit.cluster, group, kind, namespace, name, owner)
@@ -936,7 +1000,13 @@ def _assemble(
                 continue
             seen_keys[ident] = item
             seen_paths[path] = item
-            objects.append(RenderedObject(key, unit, ref, path, yaml_text.encode(), json_text))
+            if outcome.content_key is not None and payloads is not None:  # lazy: row[5] blob id
+                obj: RenderedObject = LazyObject(
+                    key, unit, ref, path, payloads, outcome.content_key, index, row[5]
+                )
+            else:
+                obj = RenderedObject(key, unit, ref, path, row[5].encode(), row[6])
+            objects.append(obj)
             if not namespace:
                 directory = path.rsplit("/", 1)[0]
                 claims.append(

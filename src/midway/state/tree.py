@@ -15,6 +15,7 @@ from midway.catalog.files import CATALOG_DIR, catalog_files
 from midway.errors import MidwayError, MidwayErrors, SourceLocation
 from midway.model import RenderResult
 from midway.objects import yamlload
+from midway.objects.fileset import FileSet
 from midway.state.argocd import ARGOCD_DIR, ArgoSource, argocd_files
 
 README_PATH = "README.md"
@@ -39,8 +40,9 @@ README_CATALOG = b"""
 """
 
 
-def state_files(result: RenderResult, source: ArgoSource) -> dict[str, bytes]:
-    """Everything the state branch holds for this render, by path."""
+def state_files(result: RenderResult, source: ArgoSource) -> Mapping[str, bytes]:
+    """Everything the state branch holds for this render, by path. A lazy render's files
+    stay lazy (a FileSet): publish reads the bytes of only the files the branch lacks."""
     reserved = [
         e for e in result.config.environments if e in (ARGOCD_DIR, CATALOG_DIR, README_PATH)
     ]
@@ -52,7 +54,7 @@ def state_files(result: RenderResult, source: ArgoSource) -> dict[str, bytes]:
             hint="the state repo keeps ArgoCD objects under argocd/ and the Backstage catalog "
             "under catalog/; rename the environment",
         )
-    files = dict(result.files)
+    files: dict[str, bytes] = {}
     files.update(argocd_files(result.config, result.objects, source, _shared_homes(result)))
     files[README_PATH] = README
     if result.config.settings.catalog.publish:
@@ -60,7 +62,9 @@ def state_files(result: RenderResult, source: ArgoSource) -> dict[str, bytes]:
         # never applies these files; Backstage reads them from git
         files.update(catalog_files(catalog_of(result), CATALOG_DIR))
         files[README_PATH] = README + README_CATALOG
-    return files
+    if isinstance(result.files, FileSet):
+        return result.files.with_files(files)
+    return {**result.files, **files}
 
 
 def _shared_homes(result: RenderResult) -> dict[tuple[str, str, str], str]:
