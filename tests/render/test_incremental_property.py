@@ -201,9 +201,11 @@ def _tree(world: World, state: Path, *, cache: bool) -> str:
     return str(json.loads(out)["tree"])
 
 
-def _check(world: World, step: int) -> None:
+def _check(world: World, step: int, *, full_pass: bool = False) -> None:
     code, _, err = _midway(world, "render", "--rev", "HEAD", "--out", str(world.out))
     assert code == 0, err
+    # an unusable manifest costs one full pass, and the user is told (stderr)
+    assert ("compared by content" in err) == full_pass, err
     cold_out = world.root / f"cold-{step}"
     code, _, err = _midway(world, "render", "--rev", "HEAD", "--out", str(cold_out), cache=False)
     assert code == 0, err
@@ -228,7 +230,7 @@ def _run(steps: list[Callable[[World], None]]) -> None:
             step(world)
             if step in CHANGES:
                 world.repo.commit(f"step {number}: {step.__name__}")
-            _check(world, number)
+            _check(world, number, full_pass=step in (old_manifest, corrupt_manifest))
 
 
 @settings(

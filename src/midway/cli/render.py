@@ -69,7 +69,13 @@ def render(
         config, source, render_options(ctx, env, app, no_cache, workers, lazy=lazy)
     )
     if out_dir is not None:
-        write_tree(Path(out_dir), result.files)
+        written = write_tree(Path(out_dir), result.files)
+        if written.by_content:
+            click.echo(
+                f"note: {out_dir}/.midway-output was missing, old or damaged: every file was "
+                "compared by content (a full pass); the next render is incremental again",
+                err=True,
+            )
     fmt = fmt or ("text" if out_dir else "yaml")
     if fmt == "yaml":
         docs = [obj.content.decode() for obj in result.objects]

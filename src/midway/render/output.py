@@ -21,6 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,20 @@ _MANIFEST_VERSION = 2
 Manifest = dict[str, list[Any]]  # path -> [size, mtime_ns, blob id], as stored
 
 
-def write_tree(out_dir: Path, files: Mapping[str, bytes]) -> None:
+@dataclass(frozen=True)
+class TreeWrite:
+    """What writing did. `by_content`: the existing tree's manifest was missing, old or
+    damaged, so every file was read and compared (correct, but proportional to the fleet)."""
+
+    by_content: bool = False
+
+
+def write_tree(out_dir: Path, files: Mapping[str, bytes]) -> TreeWrite:
     with gc_pause.paused():
-        _write_tree(out_dir, files)
+        return _write_tree(out_dir, files)
 
 
-def _write_tree(out_dir: Path, files: Mapping[str, bytes]) -> None:
+def _write_tree(out_dir: Path, files: Mapping[str, bytes]) -> TreeWrite:
     for rel in files:
         if rel.startswith("/") or ".." in rel.split("/") or rel == MARKER:
             raise MidwayError(f"refusing to write outside the output directory: {rel}")
@@ -55,11 +64,12 @@ def _write_tree(out_dir: Path, files: Mapping[str, bytes]) -> None:
                     f"{out_dir} is not empty and was not written by midway",
                     hint="pass an empty or new directory to --out",
                 )
-            _update_in_place(out_dir, files)
+            return _update_in_place(out_dir, files)
         elif out_dir.exists() and not out_dir.is_dir():
             raise MidwayError(f"{out_dir} exists and is not a directory")
         else:
             _create(out_dir, files)
+        return TreeWrite()
     except OSError as exc:
         raise MidwayError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
 
@@ -127,7 +137,7 @@ def _write_chunk(root: str, chunk: list[tuple[str, bytes]]) -> Manifest:
     return manifest
 
 
-def _update_in_place(out_dir: Path, files: Mapping[str, bytes]) -> None:
+def _update_in_place(out_dir: Path, files: Mapping[str, bytes]) -> TreeWrite:
     root = str(out_dir)
     prefix = root + os.sep
     previous = _read_manifest(root)
@@ -164,6 +174,7 @@ def _update_in_place(out_dir: Path, files: Mapping[str, bytes]) -> None:
         _remove_empty_parents(root, os.path.dirname(rel))
     if manifest != previous:
         _write_manifest(root, manifest)
+    return TreeWrite(by_content=not previous and bool(files))
 
 
 def _untracked(root: str, files: Mapping[str, bytes]) -> set[str]:
