@@ -2,7 +2,7 @@
 wrote before (warm cache, lazy payloads, the output manifest) holds exactly the files a cold
 render of the same commit writes, and `publish` onto the previous state commit makes exactly
 the tree a cold publish makes — also when the cache's metas or the output manifest are
-missing, old, damaged, or the output was edited by hand (docs/design.md §15).
+missing, old, damaged, or the output was edited by hand (docs/design.md §16).
 
 Bounded in `make test` (a few short sequences); `-m slow` runs many longer ones.
 """

@@ -1,5 +1,5 @@
 """Lazy renders (render --out, publish): cached units' bytes are read only when used, and a
-damaged cache entry is refused rather than written (render/payloads.py, design §15)."""
+damaged cache entry is refused rather than written (render/payloads.py, design §16)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rendered objects whose bytes stay in the cache until someone reads them (docs/design.md §15).
+"""Rendered objects whose bytes stay in the cache until someone reads them (docs/design.md §16).
 
 A cached render unit is stored twice under its content key: the whole output (`unit`: file
 bytes and canonical JSON per object, what a render has always read back) and its *meta*
