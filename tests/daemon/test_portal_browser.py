@@ -106,7 +106,10 @@ def portal_env(
             code, out, err = example.cli("sync", "--policy", "correct")
             assert code == 0, f"midway sync failed (exit {code}):\n{err}\n{out}"
             # every app file of the example, as team/app
-            apps = sorted(f"{p.parent.name}/{p.stem}" for p in (config / "apps").glob("*/*.yaml"))
+            apps = sorted(
+                f"{p.parent.name}/{p.stem.removesuffix('.score')}"
+                for p in (config / "apps").glob("*/*.yaml")
+            )
             env = PortalEnv(example, daemon, apps)
             wait_for(lambda: _all_dev_cells(env, "in-sync"), 60, 0.5, "dev in sync")
             yield env
@@ -209,8 +212,13 @@ def test_fleet_page_shows_a_live_edit_as_drifted_without_a_reload(
 
 def test_the_running_daemons_answers_fit_the_openapi_document(portal_env: PortalEnv) -> None:
     fleet = portal_env.api("/api/v1/fleet")
-    assert sorted(row["app"] for row in fleet["apps"]) == portal_env.apps
-    assert portal_env.api("/api/v1/apps")["apps"] == portal_env.apps
+    # every app, and the shared database (its own objects, its own row)
+    assert sorted(row["app"] for row in fleet["apps"]) == sorted(
+        [*portal_env.apps, "payments/ledger-db"]
+    )
+    assert portal_env.api("/api/v1/apps")["apps"] == sorted(
+        [*portal_env.apps, "payments/ledger-db"]  # and the shared database
+    )
     for app in portal_env.apps:
         portal_env.api(f"/api/v1/apps/{app}")
     for name in portal_env.api("/api/v1/blueprints")["blueprints"]:
