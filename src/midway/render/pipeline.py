@@ -159,7 +159,10 @@ def render_config(
     config: ConfigRepo, source: ConfigSource, options: RenderOptions | None = None
 ) -> RenderResult:
     with gc_pause.paused():
-        return _render(config, source, options or RenderOptions())
+        try:
+            return _render(config, source, options or RenderOptions())
+        finally:
+            _EXPORTS.clear()
 
 
 def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) -> RenderResult:
@@ -182,18 +185,33 @@ def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) ->
         evaluations = 0
         if pending:
             worker_pool = early or stack.enter_context(_worker_pool(pending, options))
-            # in waves: a resource renders before the units that use its outputs
-            for depth in sorted({u.depth for u in pending}):
-                wave = [
-                    u
-                    for u in pending
-                    if u.depth == depth
-                    and all(d is None or d.input_key in outcomes for d in u.resources.values())
-                ]
-                if wave:
-                    evaluations += _evaluate_pending(
-                        config, wave, source, cache, options, errors, outcomes, worker_pool
-                    )
+            unit_errors: list[tuple[MidwayError, RenderUnit]] = []
+            try:
+                # in waves: a resource renders before the units that use its outputs
+                for depth in sorted({u.depth for u in pending}):
+                    wave = [
+                        u
+                        for u in pending
+                        if u.depth == depth
+                        and all(d is None or d.input_key in outcomes for d in u.resources.values())
+                    ]
+                    if wave:
+                        evaluations += _evaluate_units(
+                            config,
+                            wave,
+                            source,
+                            cache,
+                            options,
+                            errors,
+                            unit_errors,
+                            outcomes,
+                            worker_pool,
+                        )
+            finally:
+                # each distinct error once over every wave, with the apps and destinations it
+                # affects (lines for refusals first, so a re-blamed error groups with its peers)
+                placer = Placer(source, {u.blueprint.ref: u.blueprint.directory for u in pending})
+                errors.extend(group_unit_errors((placer.place(e), u) for e, u in unit_errors))
     result = _assemble(all_units, outcomes, errors, ownership=options.ownership, payloads=payloads)
     MidwayErrors.raise_if_any(errors)
     used = [outcomes[u.input_key] for u in all_units if u.input_key in outcomes]
@@ -284,7 +302,7 @@ def _plan(
                     k8s_version,
                     input_key,
                     _digest([blueprint_digest, digests.shared]),
-                    depth=_LAST_WAVE,
+                    depth=0,  # raised past its resources' waves in _resource_units
                     rollout=rollout,
                     own=own if rollout is not None else None,
                 )
@@ -292,7 +310,6 @@ def _plan(
     return units, resolved, versions
 
 
-_LAST_WAVE = 1 << 30  # apps render after every resource
 _BLOCKED = -1  # a unit whose resources could not be planned
 
 
@@ -400,6 +417,10 @@ def _resource_units(
             continue
         item.resources = {name: by_uid.get(uid) for name, uid in sorted(local.items())}
         item.bound = {name: graph.node(uid) for name, uid in sorted(local.items())}
+        # one wave after the resources it uses: units without any render in the first wave,
+        # beside the resources, so the workers are not idle while the next wave is prepared
+        used = [d.depth for d in item.resources.values() if d is not None]
+        item.depth = 1 + max(used) if used else 0
         extra = [item.input_key]
         for name, uid in sorted(local.items()):
             dep = by_uid.get(uid)
@@ -487,7 +508,7 @@ def _provider_key(
     """What a service-port's outputs depend on: the provider's file and blueprint."""
     assert node.provider is not None
     try:
-        blueprint = resolve_blueprint(config, node.provider.app)
+        blueprint = resolve_blueprint(config, node.provider.app, node.provider.env.name)
     except MidwayError:
         return "-"  # reported for the provider itself
     return _digest(
@@ -791,10 +812,26 @@ def _service_outputs(item: _Unit, name: str, config: ConfigRepo) -> dict[str, JS
 
 
 def _exports_of(node: ResourceNode, config: ConfigRepo) -> dict[str, JSON]:
-    """What a service-port gives: the provider app's blueprint `exports` in this destination."""
+    """What a service-port gives: the provider app's blueprint `exports` in this destination.
+    Computed once per provider and destination (many apps reach one gateway)."""
+    assert node.provider is not None
+    key = (id(config), node.provider.app.id, str(node.destination))
+    found = _EXPORTS.get(key)
+    if found is None or found[0] is not config:
+        found = (config, _compute_exports(node, config))
+        _EXPORTS[key] = found
+    return dict(found[1])
+
+
+# (config identity, provider, destination) -> (config, exports); the config is kept so its
+# id() cannot be reused by another config while the entry lives. Bounded by one render.
+_EXPORTS: dict[tuple[int, str, str], tuple[ConfigRepo, dict[str, JSON]]] = {}
+
+
+def _compute_exports(node: ResourceNode, config: ConfigRepo) -> dict[str, JSON]:
     assert node.provider is not None
     provider = node.provider
-    blueprint = resolve_blueprint(config, provider.app)
+    blueprint = resolve_blueprint(config, provider.app, provider.env.name)
     if not blueprint.exports:
         raise PlaceholderError(
             f"app {provider.app.id} (blueprint {blueprint.ref}) exports no outputs to consume",
@@ -817,29 +854,6 @@ def _worker_pool(units: list[_Unit], options: RenderOptions) -> pool.WorkerPool:
         [u.k8s_version for u in units],
         units=len(units),
     )
-
-
-def _evaluate_pending(
-    config: ConfigRepo,
-    pending: list[_Unit],
-    source: ConfigSource,
-    cache: Cache,
-    options: RenderOptions,
-    errors: list[MidwayError],
-    outcomes: dict[str, _Outcome],
-    worker_pool: pool.WorkerPool,
-) -> int:
-    """Fill `outcomes` for units the input key did not find; returns evaluations run."""
-    unit_errors: list[tuple[MidwayError, RenderUnit]] = []
-    try:
-        return _evaluate_units(
-            config, pending, source, cache, options, errors, unit_errors, outcomes, worker_pool
-        )
-    finally:
-        # each distinct error once, with the apps and destinations it affects (lines for
-        # refusals first, so a re-blamed error groups with its peers)
-        placer = Placer(source, {u.blueprint.ref: u.blueprint.directory for u in pending})
-        errors.extend(group_unit_errors((placer.place(e), u) for e, u in unit_errors))
 
 
 def _evaluate_units(
