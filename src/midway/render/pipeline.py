@@ -47,10 +47,10 @@ from midway.objects.gitobject import blob_id
 from midway.render import layout, pool
 from midway.render.engine import ENGINE_VERSION, SHARED_ROOTS, EvalRequest
 from midway.render.error_groups import group_unit_errors
-from midway.render.graph.outputs import SECRET_REF_KEY, export_values
-from midway.render.graph.placeholders import PlaceholderError, Ref, refs_in, substitute
+from midway.render.graph.outputs import SECRET_REF_KEY
 from midway.render.graph.plan import GraphPlan, PlacedApp, ResourceNode, plan_graph
-from midway.render.graph.secret_refs import SecretUse, marker, unmark
+from midway.render.graph.secret_refs import SecretUse, unmark
+from midway.render.graph.wiring import Provided, UnitInputs, Wiring
 from midway.render.normalize import NormalizedObject, namespace_for
 from midway.render.ownership import Claim, ownership_errors
 from midway.render.params import (
@@ -159,10 +159,7 @@ def render_config(
     config: ConfigRepo, source: ConfigSource, options: RenderOptions | None = None
 ) -> RenderResult:
     with gc_pause.paused():
-        try:
-            return _render(config, source, options or RenderOptions())
-        finally:
-            _EXPORTS.clear()
+        return _render(config, source, options or RenderOptions())
 
 
 def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) -> RenderResult:
@@ -171,6 +168,7 @@ def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) ->
     digests = _Digests(source)
     units, resolved, versions = _plan(config, options, errors, digests)
     graph = plan_graph(config, _placements(config, options), errors)
+    wiring = Wiring(config)  # placeholders and service-port exports, for this render only
     resource_units = _resource_units(config, graph, units, digests, errors)
     all_units = [*resource_units, *units]
     content_keys = cache.get_many(INPUT_NAMESPACE, (u.input_key for u in all_units))
@@ -197,7 +195,7 @@ def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) ->
                     ]
                     if wave:
                         evaluations += _evaluate_units(
-                            config,
+                            wiring,
                             wave,
                             source,
                             cache,
@@ -223,7 +221,7 @@ def _render(config: ConfigRepo, source: ConfigSource, options: RenderOptions) ->
         resolved=resolved,
         versions=versions,
         unvalidated=tuple(unvalidated_kinds(used)),
-        resources=_resolved_resources(graph, resource_units, units, outcomes, config),
+        resources=_resolved_resources(graph, resource_units, units, outcomes, wiring),
     )
 
 
@@ -438,7 +436,7 @@ def _resolved_resources(
     resource_units: list[_Unit],
     units: list[_Unit],
     outcomes: Mapping[str, _Outcome],
-    config: ConfigRepo,
+    wiring: Wiring,
 ) -> tuple[ResolvedResource, ...]:
     """The graph as rendered: each node the selection uses, with its outputs (secret ones as
     references) and the state paths of its objects."""
@@ -459,7 +457,7 @@ def _resolved_resources(
                 value = f"secretKeyRef:{ref['name']}/{ref['key']}"
             outputs[name] = value
         if node.provider is not None:
-            outputs = _provider_exports(node, config)
+            outputs = wiring.graph_exports(node)
         paths = tuple(sorted(row[4] for row in outcome.rows)) if outcome else ()
         home = node.owner if not node.shared else None
         home_app = home.id if home is not None else f"{node.owner.team}/{node.name}"
@@ -605,7 +603,7 @@ def _rows(objects: Iterable[NormalizedObject]) -> list[Row]:
     ]
 
 
-def _prepare(item: _Unit, outcomes: Mapping[str, _Outcome], config: ConfigRepo) -> None:
+def _prepare(item: _Unit, outcomes: Mapping[str, _Outcome], wiring: Wiring) -> None:
     """Merge params, fill in placeholders and build the exact Jsonnet inputs and the content
     key. Raises MidwayError (a placeholder that cannot be resolved)."""
     app, env, cluster, blueprint = item.app, item.env, item.cluster, item.blueprint
@@ -617,7 +615,7 @@ def _prepare(item: _Unit, outcomes: Mapping[str, _Outcome], config: ConfigRepo) 
     )
     uses: dict[str, SecretUse] = {}
     metadata_app = app if node is None or node.shared else node.owner
-    values = _fill_placeholders(item, merged, metadata_app, namespace, outcomes, config, uses)
+    values = wiring.fill(_inputs(item, metadata_app, namespace, outcomes), merged, uses)
     item.merged = MergedParams(values, merged.layers)
     labels = {
         LABEL_MANAGED_BY: MANAGED_BY_VALUE,
@@ -690,161 +688,27 @@ def _prepare(item: _Unit, outcomes: Mapping[str, _Outcome], config: ConfigRepo) 
     )
 
 
-def _fill_placeholders(
-    item: _Unit,
-    merged: MergedParams,
-    metadata_app: App,
-    namespace: str,
-    outcomes: Mapping[str, _Outcome],
-    config: ConfigRepo,
-    uses: dict[str, SecretUse],
-) -> dict[str, JSON]:
-    """The merged params with `${...}` resolved (docs/resources.md, "Placeholders")."""
-    env, cluster = item.env, item.cluster
-    what = f"resource `{item.node.request.name}`" if item.node else f"app {item.app.id}"
-
-    def resolve(ref: Ref) -> JSON:
-        root, rest = ref.root, ref.parts[1:]
-        if root == "metadata":
-            known = {"name": metadata_app.name, "team": metadata_app.team}
-            if len(rest) == 1 and rest[0] in known:
-                return known[rest[0]]
-            raise PlaceholderError(
-                f"`{ref.text}` is not a metadata field",
-                hint="use ${metadata.name} or ${metadata.team}",
-            )
-        if root == "env":
-            known = {"name": env.name, "namespace": namespace, "cluster": cluster.name}
-            if len(rest) == 1 and rest[0] in known:
-                return known[rest[0]]
-            raise PlaceholderError(
-                f"`{ref.text}` is not an environment field",
-                hint="use ${env.name}, ${env.namespace} or ${env.cluster}",
-            )
-        if len(rest) != 2:
-            raise PlaceholderError(
-                f"`{ref.text}` must name a resource and one of its outputs",
-                hint="write ${resources.<name>.<output>}, e.g. ${resources.db.host}",
-            )
-        name, output = rest
-        if name not in item.resources:
-            choices = sorted(item.resources)
-            raise PlaceholderError(
-                f"`{ref.text}` names the resource `{name}`, which {what} does not declare"
-                + (f" in {env.name}" if item.node is None else ""),
-                hint=did_you_mean(name, choices)
-                or (
-                    f"its resources: {', '.join(choices)}"
-                    if choices
-                    else "declare it under spec.resources"
-                ),
-            )
-        return _output(ref, name, output, item, outcomes, config, uses)
-
-    try:
-        filled = substitute(merged.values, resolve)
-        assert isinstance(filled, dict)
-        if uses:  # name the line of each secret placeholder, for refusals in the worker
-            # uses are numbered in the order substitute() met them, which is refs_in's order
-            secret_refs = [(p, r) for p, r in refs_in(merged.values) if _is_secret_ref(r, uses)]
-            for number, (path, ref) in enumerate(secret_refs):
-                label = f"{ref.text[2:-1]}#{number}"
-                if label in uses:
-                    uses[label] = SecretUse(ref.text, merged.where(path) or item.app.source)
-        return filled
-    except PlaceholderError as exc:
-        at = getattr(exc, "path", ())
-        raise MidwayError(
-            f"{exc.message} (in {env.name}/{cluster.name})",
-            merged.where(at) or item.app.source,
-            hint=exc.hint,
-        ) from None
-
-
-def _output(
-    ref: Ref,
-    name: str,
-    output: str,
-    item: _Unit,
-    outcomes: Mapping[str, _Outcome],
-    config: ConfigRepo,
-    uses: dict[str, SecretUse],
-) -> JSON:
-    dep = item.resources[name]
-    if dep is None:  # a service-port: the provider's exports
-        outputs = _service_outputs(item, name, config)
-        declared: dict[str, bool] = dict.fromkeys(outputs, False)
-    else:
-        assert dep.blueprint.provides is not None
-        declared = {o.name: o.secret for o in dep.blueprint.provides.outputs.values()}
+def _inputs(
+    item: _Unit, metadata_app: App, namespace: str, outcomes: Mapping[str, _Outcome]
+) -> UnitInputs:
+    """What the unit's placeholders may refer to: its resources' outputs as rendered."""
+    resources: dict[str, Provided | ResourceNode] = {}
+    for name, dep in item.resources.items():
+        if dep is None:
+            resources[name] = item.bound[name]  # a service-port
+            continue
         outcome = outcomes.get(dep.input_key)
-        outputs = dict(outcome.outputs or {}) if outcome is not None else {}
-    if output not in declared:
-        raise PlaceholderError(
-            f"`{ref.text}`: resource `{name}` has no output `{output}`",
-            hint=did_you_mean(output, sorted(declared))
-            or f"its outputs: {', '.join(sorted(declared)) or 'none'}",
-        )
-    value = outputs.get(output)
-    if declared[output] and isinstance(value, dict):
-        target = value[SECRET_REF_KEY]
-        label = f"{ref.text[2:-1]}#{len(uses)}"  # one marker per use, to locate each
-        uses[label] = SecretUse(ref.text, item.app.source)
-        return marker(str(target["name"]), str(target["key"]), label)
-    return value
-
-
-def _is_secret_ref(ref: Ref, uses: Mapping[str, SecretUse]) -> bool:
-    return any(use.placeholder == ref.text for use in uses.values())
-
-
-def _provider_exports(node: ResourceNode, config: ConfigRepo) -> dict[str, JSON]:
-    """A service-port's outputs for the graph (`midway graph`, the preview's blast radius);
-    empty when the provider exports nothing (its consumers' placeholders report that)."""
-    try:
-        return _exports_of(node, config)
-    except (MidwayError, PlaceholderError):
-        return {}
-
-
-def _service_outputs(item: _Unit, name: str, config: ConfigRepo) -> dict[str, JSON]:
-    return _exports_of(item.bound[name], config)
-
-
-def _exports_of(node: ResourceNode, config: ConfigRepo) -> dict[str, JSON]:
-    """What a service-port gives: the provider app's blueprint `exports` in this destination.
-    Computed once per provider and destination (many apps reach one gateway)."""
-    assert node.provider is not None
-    key = (id(config), node.provider.app.id, str(node.destination))
-    found = _EXPORTS.get(key)
-    if found is None or found[0] is not config:
-        found = (config, _compute_exports(node, config))
-        _EXPORTS[key] = found
-    return dict(found[1])
-
-
-# (config identity, provider, destination) -> (config, exports); the config is kept so its
-# id() cannot be reused by another config while the entry lives. Bounded by one render.
-_EXPORTS: dict[tuple[int, str, str], tuple[ConfigRepo, dict[str, JSON]]] = {}
-
-
-def _compute_exports(node: ResourceNode, config: ConfigRepo) -> dict[str, JSON]:
-    assert node.provider is not None
-    provider = node.provider
-    blueprint = resolve_blueprint(config, provider.app, provider.env.name)
-    if not blueprint.exports:
-        raise PlaceholderError(
-            f"app {provider.app.id} (blueprint {blueprint.ref}) exports no outputs to consume",
-            hint="its blueprint declares `spec.exports` (host, port, url…) for service-port "
-            "consumers; ask the platform team",
-        )
-    params = merge_params(blueprint, provider.env, provider.app).values
-    namespace = namespace_for(provider.env.namespace_template, provider.app, provider.env.name)
-    return export_values(
-        blueprint,
-        params,
-        {"name": provider.app.name, "team": provider.app.team},
-        {"name": provider.env.name, "namespace": namespace, "cluster": provider.cluster.name},
+        resources[name] = Provided(dep.blueprint, (outcome.outputs or {}) if outcome else {})
+    node = item.node
+    return UnitInputs(
+        subject=f"resource `{node.request.name}`" if node else f"app {item.app.id}",
+        app=item.app,
+        metadata_app=metadata_app,
+        env=item.env,
+        cluster=item.cluster,
+        namespace=namespace,
+        resources=resources,
+        per_environment=node is None,
     )
 
 
@@ -857,7 +721,7 @@ def _worker_pool(units: list[_Unit], options: RenderOptions) -> pool.WorkerPool:
 
 
 def _evaluate_units(
-    config: ConfigRepo,
+    wiring: Wiring,
     pending: list[_Unit],
     source: ConfigSource,
     cache: Cache,
@@ -870,7 +734,7 @@ def _evaluate_units(
     prepared: list[_Unit] = []
     for item in pending:
         try:
-            _prepare(item, outcomes, config)
+            _prepare(item, outcomes, wiring)
         except MidwayError as exc:
             unit_errors.append((exc, item.unit))
             continue
