@@ -17,9 +17,32 @@ from midway.config.param_defaults import default_errors
 from midway.config.source import ConfigSource
 from midway.config.validation import schema_errors
 from midway.config.yamlsource import StoredLocations, YamlDocument, parse_yaml
-from midway.errors import MidwayError, MidwayErrors
+from midway.errors import MidwayError, MidwayErrors, SourceLocation
 
 YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def files_directly_in(
+    paths: list[str], directory: str, holds: str, errors: list[MidwayError]
+) -> list[str]:
+    """The YAML files directly in `directory` (e.g. "environments/"); any other file there
+    is an error saying what the directory `holds` ("one <env>.yaml per environment")."""
+    found: list[str] = []
+    for path in paths:
+        if not path.startswith(directory):
+            continue
+        if path.count("/") != 1 or not path.endswith(YAML_SUFFIXES):
+            errors.append(
+                MidwayError(
+                    f"unexpected file: {directory} holds {holds}",
+                    SourceLocation(path),
+                    hint="move or remove this file",
+                )
+            )
+            continue
+        found.append(path)
+    return found
+
 
 # Cached documents were validated by these schemas: any schema change invalidates them.
 # Bump the prefix when parsing itself changes.

@@ -5,12 +5,12 @@ from __future__ import annotations
 import posixpath
 import re
 
-from midway.config.documents import YAML_SUFFIXES, Documents
+from midway.config.documents import Documents, files_directly_in
 from midway.config.ignore_rules import ignore_rules
 from midway.config.placement import cluster_labels
 from midway.config.resources import provisioner_rules
 from midway.config.yamlsource import LocationView
-from midway.errors import MidwayError, SourceLocation
+from midway.errors import MidwayError
 from midway.model import ArgoSyncPolicy, Cluster, Environment, Policy
 
 
@@ -18,18 +18,8 @@ def load_environments(
     docs: Documents, paths: list[str], errors: list[MidwayError]
 ) -> dict[str, Environment]:
     envs: dict[str, Environment] = {}
-    for path in paths:
-        if not path.startswith("environments/"):
-            continue
-        if path.count("/") != 1 or not path.endswith(YAML_SUFFIXES):
-            errors.append(
-                MidwayError(
-                    "unexpected file: environments/ holds one <env>.yaml per environment",
-                    SourceLocation(path),
-                    hint="move or remove this file",
-                )
-            )
-            continue
+    holds = "one <env>.yaml per environment"
+    for path in files_directly_in(paths, "environments/", holds, errors):
         try:
             env = _load_environment(docs, path)
         except MidwayError as exc:

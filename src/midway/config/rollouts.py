@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import posixpath
 
-from midway.config.documents import YAML_SUFFIXES, Documents
+from midway.config.documents import Documents, files_directly_in
 from midway.config.semver import best_match, parse_range
 from midway.config.validation import did_you_mean
 from midway.errors import MidwayError, SourceLocation
@@ -28,18 +28,7 @@ def load_rollouts(
     docs: Documents, paths: list[str], errors: list[MidwayError]
 ) -> dict[str, Rollout]:
     rollouts: dict[str, Rollout] = {}
-    for path in paths:
-        if not path.startswith(ROLLOUTS_DIR):
-            continue
-        if path.count("/") != 1 or not path.endswith(YAML_SUFFIXES):
-            errors.append(
-                MidwayError(
-                    "unexpected file: rollouts/ holds one <name>.yaml per rollout",
-                    SourceLocation(path),
-                    hint="move or remove this file",
-                )
-            )
-            continue
+    for path in files_directly_in(paths, ROLLOUTS_DIR, "one <name>.yaml per rollout", errors):
         try:
             rollout = _load_rollout(docs, path)
         except MidwayError as exc:
